@@ -1,0 +1,151 @@
+"""SQLModel tables. Every row carries the Slack ``team_id`` it belongs to.
+
+Enum-valued columns are stored as plain strings (the values of the StrEnums in ``bot.questions``
+and below) so that migrations never have to alter a database enum type.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class DecisionStatus(StrEnum):
+    OPEN = "open"
+    DECIDED = "decided"
+    SUPERSEDED = "superseded"
+    ARCHIVED = "archived"
+
+
+class ReminderKind(StrEnum):
+    QUARTERLY_REVIEW = "quarterly_review"
+    REVISIT = "revisit"
+
+
+class ReminderStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+DEFAULT_REVIEW_CADENCE_DAYS = 90
+
+
+class Decision(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_decision_team_channel", "team_id", "channel_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    channel_id: str = Field(max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    """The ts of the root message; the questions live in its thread."""
+    title: str
+    facilitator_id: str = Field(max_length=32)
+    status: str = Field(default=DecisionStatus.OPEN, max_length=16)
+    verdict: str | None = Field(default=None, max_length=16)
+    final_choice: str | None = Field(default=None, max_length=16)
+    """The facilitator's choice when it differs from the verdict."""
+    final_choice_reason: str | None = None
+    decided_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+    review_cadence_days: int = DEFAULT_REVIEW_CADENCE_DAYS
+    next_review_at: datetime | None = None
+    supersedes_id: int | None = Field(default=None, foreign_key="decision.id")
+    settled_problem_type: str | None = Field(default=None, max_length=16)
+    settled_knowledge_change: str | None = Field(default=None, max_length=16)
+    message_ts: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    """ts of each message the bot posted for this decision, keyed by what it shows."""
+    context_summary: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Answer(SQLModel, table=True):
+    """One current answer per (decision, question, user); the latest answer wins."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("decision_id", "question", "user_id", name="uq_answer_user"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    decision_id: int = Field(foreign_key="decision.id", index=True)
+    question: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    value: str
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AnswerAudit(SQLModel, table=True):
+    """Every change to an answer: who changed what, and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    decision_id: int = Field(foreign_key="decision.id", index=True)
+    question: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    old_value: str | None = None
+    new_value: str | None = None
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+class OwnerAssignment(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("decision_id", "role", name="uq_owner_role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    decision_id: int = Field(foreign_key="decision.id", index=True)
+    role: str = Field(max_length=32)
+    user_id: str | None = Field(default=None, max_length=32)
+    assigned_by: str = Field(max_length=32)
+    assigned_at: datetime = Field(default_factory=utcnow)
+
+
+class FailureExample(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    decision_id: int = Field(foreign_key="decision.id", index=True)
+    logged_by: str = Field(max_length=32)
+    output: str | None = None
+    permalink: str | None = None
+    explanation: str
+    category: str = Field(max_length=16)
+    category_source: str = Field(max_length=16)
+    rationale: str | None = None
+    corrected_by: str | None = Field(default=None, max_length=32)
+    logged_at: datetime = Field(default_factory=utcnow)
+
+
+class Reminder(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_reminder_status_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    decision_id: int = Field(foreign_key="decision.id", index=True)
+    kind: str = Field(max_length=32)
+    due_at: datetime
+    status: str = Field(default=ReminderStatus.PENDING, max_length=16)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: datetime | None = None
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Slack event ids already handled, so a retried delivery is processed once."""
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    event_id: str = Field(max_length=64, primary_key=True)
+    received_at: datetime = Field(default_factory=utcnow)
