@@ -1,0 +1,159 @@
+"""The ``ragft`` console script. Bad input: one line on stderr, exit code 2, no traceback."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn, TextIO
+
+from bot.answers_input import AnswersError, parse_answers
+from bot.classifier import classify as classify_offline
+from bot.costs import CostAssumptions, estimate
+from bot.engine import recommend
+from bot.settings import ConfigError, Settings, load_settings
+from bot.summary import render_markdown
+
+EXIT_BAD_INPUT = 2
+
+
+class CliError(Exception):
+    """Bad input or configuration; the message is printed as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise CliError(f"{message} (see `{self.prog} --help`)")
+
+
+def _read_input(path: str, stdin: TextIO) -> str:
+    if path == "-":
+        return stdin.read()
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise CliError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CliError(f"{path}: is a directory, not an answers file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise CliError(f"{path}: cannot read the file ({reason})") from None
+
+
+def cmd_recommend(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    raw = _read_input(args.file, stdin)
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise CliError(
+            f"answers: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
+    try:
+        answers = parse_answers(data)
+    except AnswersError as exc:
+        raise CliError(str(exc)) from None
+    recommendation = recommend(answers)
+    costs = estimate(CostAssumptions(examples_available=answers.labeled_examples or 0))
+    if args.format == "markdown":
+        text = render_markdown(answers, recommendation, costs)
+        out.write(text if text.endswith("\n") else text + "\n")
+        return 0
+    result = {"title": answers.title, **recommendation.to_dict(), "costs": costs.to_dict()}
+    json.dump(result, out, indent=2, ensure_ascii=False)
+    out.write("\n")
+    return 0
+
+
+def cmd_classify(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    for line in stdin:
+        text = line.strip()
+        if not text:
+            continue
+        result = classify_offline(text)
+        record = {"text": text, "category": str(result.category), "source": str(result.source)}
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.flush()
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from sqlalchemy.engine import make_url
+
+    from storage.db import create_engine
+    from storage.migrate import current_revision, upgrade
+
+    settings = _settings()
+
+    async def run() -> str | None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    revision = asyncio.run(run())
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    out.write(f"Database {shown} is at revision {revision}.\n")
+    return 0
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="ragft",
+        description="Decide between RAG and fine-tuning, and keep the decision honest.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    rec = commands.add_parser(
+        "recommend", help="turn a JSON answers file into a verdict with reasons"
+    )
+    rec.add_argument("file", metavar="FILE", help="answers JSON file, or - for stdin")
+    rec.add_argument("--format", choices=["json", "markdown"], default="json")
+    rec.set_defaults(handler=cmd_recommend)
+
+    cls = commands.add_parser(
+        "classify", help="categorise failure explanations read from stdin, one per line"
+    )
+    cls.add_argument(
+        "--offline", action="store_true", help="use the offline classifier even with an API key"
+    )
+    cls.set_defaults(handler=cmd_classify)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
+    db_commands.required = True
+    db_commands.add_parser("upgrade", help="upgrade the database to the newest migration")
+    db.set_defaults(handler=cmd_db_upgrade)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return args.handler(args, sys.stdout, sys.stdin)
+    except CliError as exc:
+        print(f"ragft: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. `ragft recommend … | head`: the reader left; that's fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
