@@ -153,3 +153,20 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return session_factory(engine)
+
+
+@pytest.fixture
+def fake_slack():
+    from tests.fakes.slack_api import FakeSlack
+
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def slack(fake_slack, engine: AsyncEngine, sessions):
+    from tests.slack_app import SlackApp
+
+    app = SlackApp(fake_slack, engine, sessions)
+    yield app
+    await app.close()

@@ -1,0 +1,354 @@
+"""The decision service: what happens when a team answers, logs failures and decides.
+
+Slack-free: the handlers call these with a session and render the returned state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.classifier import classify
+from bot.costs import CostAssumptions, CostEstimate, estimate
+from bot.engine import Answers, FailureCounts, Recommendation, recommend
+from bot.errors import NotAllowed, NotFound, UserError
+from bot.failures import ParsedFailure
+from bot.questions import (
+    KNOWLEDGE_CHANGE_OPTIONS,
+    PROBLEM_TYPE_OPTIONS,
+    CategorySource,
+    FailureCategory,
+    OwnerRole,
+    Verdict,
+)
+from bot.team import TeamChoice, team_choice
+from storage import repository as repo
+from storage.models import Answer, Decision, DecisionStatus, FailureExample, OwnerAssignment
+
+PROMPT_ENGINEERING = "prompt_engineering_tried"
+LABELED_EXAMPLES = "labeled_examples"
+MAX_LABELED_EXAMPLES = 100_000_000
+
+CHOICE_VALUES: dict[str, frozenset[str]] = {
+    "problem_type": frozenset(o.value for o in PROBLEM_TYPE_OPTIONS),
+    "knowledge_change": frozenset(o.value for o in KNOWLEDGE_CHANGE_OPTIONS),
+    PROMPT_ENGINEERING: frozenset({"yes", "no"}),
+}
+SETTLEABLE = ("problem_type", "knowledge_change")
+
+
+@dataclass(frozen=True)
+class DecisionState:
+    decision: Decision
+    choices: dict[str, TeamChoice]
+    failures: FailureCounts
+    owners: dict[OwnerRole, str | None]
+    labeled_examples: int | None
+    labeled_examples_by: str | None
+    answers: Answers
+    recommendation: Recommendation
+    costs: CostEstimate
+
+    @property
+    def id(self) -> int:
+        assert self.decision.id is not None
+        return self.decision.id
+
+    @property
+    def is_open(self) -> bool:
+        return self.decision.status == DecisionStatus.OPEN
+
+    @property
+    def participants(self) -> list[str]:
+        users = [self.decision.facilitator_id]
+        for choice in self.choices.values():
+            for voters in choice.votes.values():
+                users.extend(voters)
+        return list(dict.fromkeys(users))
+
+
+def build_state(
+    decision: Decision,
+    answers: Iterable[Answer],
+    owners: Iterable[OwnerAssignment],
+    counts: dict[str, int],
+) -> DecisionState:
+    by_question: dict[str, dict[str, str]] = {}
+    labeled: tuple[int, str] | None = None
+    for answer in answers:  # oldest first, so the latest answer wins below
+        if answer.question == LABELED_EXAMPLES:
+            labeled = (int(answer.value), answer.user_id)
+        else:
+            by_question.setdefault(answer.question, {})[answer.user_id] = answer.value
+    settled = {
+        "problem_type": decision.settled_problem_type,
+        "knowledge_change": decision.settled_knowledge_change,
+    }
+    choices = {
+        key: team_choice(by_question.get(key, {}), settled.get(key)) for key in CHOICE_VALUES
+    }
+    owner_map: dict[OwnerRole, str | None] = {role: None for role in OwnerRole}
+    for owner in owners:
+        owner_map[OwnerRole(owner.role)] = owner.user_id
+    failures = FailureCounts(
+        knowledge=counts.get(FailureCategory.KNOWLEDGE, 0),
+        behavior=counts.get(FailureCategory.BEHAVIOR, 0),
+        unclear=counts.get(FailureCategory.UNCLEAR, 0),
+    )
+    pe = choices[PROMPT_ENGINEERING].value
+    engine_answers = Answers(
+        title=decision.title,
+        problem_type=choices["problem_type"].value,
+        knowledge_change=choices["knowledge_change"].value,
+        prompt_engineering_tried=None if pe is None else pe == "yes",
+        failures=failures,
+        owners=owner_map,
+        labeled_examples=labeled[0] if labeled else None,
+    )
+    return DecisionState(
+        decision=decision,
+        choices=choices,
+        failures=failures,
+        owners=owner_map,
+        labeled_examples=labeled[0] if labeled else None,
+        labeled_examples_by=labeled[1] if labeled else None,
+        answers=engine_answers,
+        recommendation=recommend(engine_answers),
+        costs=estimate(CostAssumptions(examples_available=labeled[0] if labeled else 0)),
+    )
+
+
+async def get_decision(*, session: AsyncSession, team_id: str, decision_id: int) -> Decision:
+    decision = await repo.get_decision(session=session, team_id=team_id, decision_id=decision_id)
+    if decision is None:
+        raise NotFound(f"There's no decision #{decision_id} in this workspace.")
+    return decision
+
+
+async def load_state(*, session: AsyncSession, team_id: str, decision_id: int) -> DecisionState:
+    decision = await get_decision(session=session, team_id=team_id, decision_id=decision_id)
+    scope = {"session": session, "team_id": team_id, "decision_id": decision_id}
+    return build_state(
+        decision,
+        await repo.list_answers(**scope),
+        await repo.list_owners(**scope),
+        await repo.failure_counts(**scope),
+    )
+
+
+async def _open_decision(*, session: AsyncSession, team_id: str, decision_id: int) -> Decision:
+    decision = await get_decision(session=session, team_id=team_id, decision_id=decision_id)
+    if decision.status != DecisionStatus.OPEN:
+        raise NotAllowed(
+            f"Decision #{decision_id} is already {decision.status}, so its answers are frozen. "
+            "Start a new one with `/ragft <title>` to revisit it."
+        )
+    return decision
+
+
+def _require_facilitator(decision: Decision, user_id: str, action: str) -> None:
+    if user_id != decision.facilitator_id:
+        raise NotAllowed(
+            f"Only the facilitator, <@{decision.facilitator_id}>, can {action}. "
+            "Your answers still count: pick an option above."
+        )
+
+
+async def record_choice(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    question: str,
+    user_id: str,
+    value: str,
+) -> repo.AnswerChange:
+    if value not in CHOICE_VALUES.get(question, frozenset()):
+        raise UserError(f"`{value}` isn't an answer to {question}.")
+    await _open_decision(session=session, team_id=team_id, decision_id=decision_id)
+    return await repo.record_answer(
+        session=session,
+        team_id=team_id,
+        decision_id=decision_id,
+        question=question,
+        user_id=user_id,
+        value=value,
+    )
+
+
+async def settle(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    question: str,
+    user_id: str,
+    value: str | None,
+) -> Decision:
+    """The facilitator settles the team's answer; ``None`` lets the majority decide again."""
+    if question not in SETTLEABLE or (value is not None and value not in CHOICE_VALUES[question]):
+        raise UserError(f"`{value}` can't settle {question}.")
+    decision = await _open_decision(session=session, team_id=team_id, decision_id=decision_id)
+    _require_facilitator(decision, user_id, "settle the team's answer")
+    setattr(decision, f"settled_{question}", value)
+    session.add(decision)
+    await session.flush()
+    return decision
+
+
+async def assign_owner(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    role: OwnerRole,
+    owner_id: str | None,
+    user_id: str,
+) -> None:
+    await _open_decision(session=session, team_id=team_id, decision_id=decision_id)
+    await repo.assign_owner(
+        session=session,
+        team_id=team_id,
+        decision_id=decision_id,
+        role=role,
+        user_id=owner_id or None,
+        assigned_by=user_id,
+    )
+
+
+def parse_labeled_examples(raw: str | None) -> int:
+    text = (raw or "").replace(",", "").replace("_", "").strip()
+    if not text.isdigit() or int(text) > MAX_LABELED_EXAMPLES:
+        raise UserError("Enter the number of labeled examples as a whole number, like 1200.")
+    return int(text)
+
+
+async def set_labeled_examples(
+    *, session: AsyncSession, team_id: str, decision_id: int, user_id: str, count: int
+) -> None:
+    await _open_decision(session=session, team_id=team_id, decision_id=decision_id)
+    await repo.record_answer(
+        session=session,
+        team_id=team_id,
+        decision_id=decision_id,
+        question=LABELED_EXAMPLES,
+        user_id=user_id,
+        value=str(count),
+    )
+
+
+@dataclass(frozen=True)
+class Categorised:
+    failure: ParsedFailure
+    category: FailureCategory
+    source: CategorySource
+    rationale: str
+
+
+def categorise_offline(failures: Iterable[ParsedFailure]) -> list[Categorised]:
+    results = []
+    for failure in failures:
+        verdict = classify(failure.explanation)
+        results.append(
+            Categorised(
+                failure, verdict.category, CategorySource(verdict.source), verdict.rationale
+            )
+        )
+    return results
+
+
+async def log_failures(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    user_id: str,
+    failures: list[Categorised],
+    at: datetime | None = None,
+) -> list[FailureExample]:
+    await get_decision(session=session, team_id=team_id, decision_id=decision_id)
+    return await repo.add_failures(
+        session=session,
+        team_id=team_id,
+        decision_id=decision_id,
+        logged_by=user_id,
+        at=at,
+        failures=[
+            repo.NewFailure(
+                explanation=item.failure.explanation,
+                output=item.failure.output,
+                permalink=item.failure.permalink,
+                category=item.category,
+                category_source=item.source,
+                rationale=item.rationale,
+            )
+            for item in failures
+        ],
+    )
+
+
+async def correct_failure(
+    *, session: AsyncSession, team_id: str, failure_id: int, category: str, user_id: str
+) -> FailureExample:
+    if category not in set(FailureCategory):
+        raise UserError(f"`{category}` isn't a failure category.")
+    failure = await repo.correct_failure_category(
+        session=session,
+        team_id=team_id,
+        failure_id=failure_id,
+        category=category,
+        corrected_by=user_id,
+    )
+    if failure is None:
+        raise NotFound("That failure no longer exists.")
+    return failure
+
+
+async def decide(
+    *, session: AsyncSession, team_id: str, decision_id: int, user_id: str, is_admin: bool
+) -> DecisionState:
+    decision = await _open_decision(session=session, team_id=team_id, decision_id=decision_id)
+    if user_id != decision.facilitator_id and not is_admin:
+        raise NotAllowed(
+            f"Thanks! Only the facilitator, <@{decision.facilitator_id}>, or a workspace admin "
+            "can make the call. Nothing has changed; keep adding your answers."
+        )
+    state = await load_state(session=session, team_id=team_id, decision_id=decision_id)
+    await repo.mark_decided(
+        session=session,
+        decision=decision,
+        verdict=state.recommendation.verdict,
+        decided_by=user_id,
+    )
+    return await load_state(session=session, team_id=team_id, decision_id=decision_id)
+
+
+async def record_final_choice(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    user_id: str,
+    choice: str,
+    reason: str | None,
+) -> Decision:
+    """Accept the verdict (choice == verdict) or record a different choice with its reason."""
+    decision = await get_decision(session=session, team_id=team_id, decision_id=decision_id)
+    if decision.status != DecisionStatus.DECIDED:
+        raise NotAllowed(f"Decision #{decision_id} has no verdict to accept yet.")
+    if user_id != decision.facilitator_id:
+        raise NotAllowed(
+            f"Only the facilitator, <@{decision.facilitator_id}>, can accept or change the verdict."
+        )
+    if choice not in set(Verdict):
+        raise UserError(f"`{choice}` isn't a choice.")
+    if choice != decision.verdict and not (reason or "").strip():
+        raise UserError("Say why you're choosing differently from the verdict.")
+    decision.final_choice = choice
+    decision.final_choice_reason = (reason or "").strip() or None
+    session.add(decision)
+    await session.flush()
+    return decision

@@ -1,0 +1,98 @@
+"""The Bolt AsyncApp: listeners, and the one error handler that tells the user what went wrong."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.coalesce import Coalescer
+from bot.errors import UserError
+from bot.settings import Settings
+from handlers import actions, commands, events, views
+from handlers.publish import render_message
+from handlers.runtime import Runtime, build_client
+
+log = logging.getLogger("ragft")
+
+GENERIC_ERROR = (
+    "Sorry, something went wrong on my side and I couldn't finish that. Please try again in a "
+    "minute; if it keeps happening, tell whoever runs ragft (error: {kind})."
+)
+
+
+def error_text(error: Exception) -> str:
+    if isinstance(error, UserError):
+        return str(error)
+    if isinstance(error, SlackApiError):
+        return GENERIC_ERROR.format(kind=f"Slack said {error.response.get('error', 'error')}")
+    return GENERIC_ERROR.format(kind=type(error).__name__)
+
+
+def _where(body: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """(channel, user, thread_ts) of the request, where it has them."""
+    event = body.get("event") or {}
+    channel = (
+        body.get("channel_id")
+        or (body.get("channel") or {}).get("id")
+        or (body.get("container") or {}).get("channel_id")
+        or event.get("channel")
+    )
+    user = body.get("user_id") or (body.get("user") or {}).get("id") or event.get("user")
+    thread = (body.get("container") or {}).get("thread_ts") or event.get("thread_ts")
+    return channel, user, thread
+
+
+async def tell_user(
+    error: Exception, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond | None
+) -> None:
+    text = error_text(error)
+    if respond is not None and respond.response_url:
+        await respond(text=text, response_type="ephemeral", replace_original=False)
+        return
+    channel, user, thread = _where(body)
+    if channel and user:
+        await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread, text=text)
+    elif user:
+        await client.chat_postMessage(channel=user, text=text)
+
+
+def create_app(
+    *,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    client: AsyncWebClient | None = None,
+) -> tuple[AsyncApp, Runtime]:
+    client = client or build_client(settings)
+    secret = settings.slack_signing_secret
+    app = AsyncApp(
+        client=client,
+        signing_secret=secret.get_secret_value() if secret else None,
+        request_verification_enabled=secret is not None,
+        logger=log,
+    )
+    runtime = Runtime(sessions=sessions, client=client, settings=settings)
+    runtime.refresher = Coalescer(lambda key: render_message(runtime, key))
+
+    commands.register(app, runtime, extra={})
+    actions.register(app, runtime)
+    views.register(app, runtime)
+    events.register(app, runtime)
+
+    @app.error
+    async def on_error(
+        error: Exception, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        if isinstance(error, UserError):
+            log.info("user error: %s", error)
+        else:
+            log.error("listener failed", exc_info=error)
+        await tell_user(error, body, client, respond)
+
+    return app, runtime

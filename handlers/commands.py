@@ -1,0 +1,144 @@
+"""``/ragft``: ack at once, then parse and dispatch to one small function per subcommand."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.context.async_context import AsyncBoltContext
+
+from bot.commands import Command, Subcommand, parse_command
+from bot.decisions import DecisionState, load_state
+from bot.errors import NotFound
+from bot.record import render_record
+from handlers.publish import post_thread
+from handlers.runtime import Runtime
+from handlers.ui.decision import Message
+from handlers.ui.replies import help_message, list_message, status_message
+from storage import repository as repo
+from storage.models import DecisionStatus
+
+Handler = Callable[[Runtime, dict[str, Any], Command, AsyncRespond], Awaitable[None]]
+
+
+async def reply(respond: AsyncRespond, message: Message) -> None:
+    await respond(
+        text=message.text,
+        blocks=message.blocks,
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+async def start(runtime: Runtime, command: dict[str, Any], parsed: Command, respond) -> None:
+    team_id, channel_id = command["team_id"], command["channel_id"]
+    async with runtime.sessions() as session, session.begin():
+        decision = await repo.create_decision(
+            session=session,
+            team_id=team_id,
+            channel_id=channel_id,
+            title=parsed.title or "",
+            facilitator_id=command["user_id"],
+        )
+        decision_id = decision.id
+        assert decision_id is not None
+    async with runtime.sessions() as session:
+        state = await load_state(session=session, team_id=team_id, decision_id=decision_id)
+    try:
+        await post_thread(runtime, state)
+    except BaseException:
+        # Nothing was posted, so nobody can ever answer it: don't keep an orphan decision.
+        async with runtime.sessions() as session, session.begin():
+            orphan = await repo.get_decision(
+                session=session, team_id=team_id, decision_id=decision_id
+            )
+            if orphan is not None and orphan.thread_ts is None:
+                orphan.status = DecisionStatus.ARCHIVED
+                session.add(orphan)
+        raise
+
+
+async def show_help(runtime: Runtime, command: dict[str, Any], parsed: Command, respond) -> None:
+    note = None
+    if parsed.kind is Subcommand.UNKNOWN:
+        note = (
+            f"`{parsed.word}` isn't a ragft command. To start a decision with that title, "
+            f"use `/ragft start {parsed.word}`."
+        )
+    await reply(respond, help_message(note))
+
+
+async def show_list(runtime: Runtime, command: dict[str, Any], parsed: Command, respond) -> None:
+    async with runtime.sessions() as session:
+        decisions = await repo.list_decisions(
+            session=session,
+            team_id=command["team_id"],
+            channel_id=command["channel_id"],
+            statuses=[s for s in DecisionStatus if s != DecisionStatus.ARCHIVED],
+            limit=41,
+        )
+    await reply(respond, list_message(decisions, command["channel_id"]))
+
+
+async def find_decision(
+    runtime: Runtime, command: dict[str, Any], decision_id: int | None
+) -> DecisionState:
+    """The given decision, or the latest one in this channel."""
+    team_id = command["team_id"]
+    async with runtime.sessions() as session:
+        if decision_id is None:
+            latest = await repo.latest_decision(
+                session=session, team_id=team_id, channel_id=command["channel_id"]
+            )
+            if latest is None or latest.id is None:
+                raise NotFound(
+                    "There are no decisions in this channel yet. Start one with `/ragft <title>`."
+                )
+            decision_id = latest.id
+        return await load_state(session=session, team_id=team_id, decision_id=decision_id)
+
+
+async def show_status(runtime: Runtime, command: dict[str, Any], parsed: Command, respond) -> None:
+    state = await find_decision(runtime, command, parsed.decision_id)
+    await reply(respond, status_message(state))
+
+
+async def export(runtime: Runtime, command: dict[str, Any], parsed: Command, respond) -> None:
+    state = await find_decision(runtime, command, parsed.decision_id)
+    async with runtime.sessions() as session:
+        answers = await repo.list_answers(
+            session=session, team_id=state.decision.team_id, decision_id=state.id
+        )
+    content = render_record(state, answers)
+    decision = state.decision
+    await runtime.client.files_upload_v2(
+        channel=decision.channel_id,
+        thread_ts=decision.thread_ts,
+        content=content,
+        filename=f"ragft-decision-{state.id}.md",
+        title=f"Decision record #{state.id}: {decision.title}"[:250],  # plain text, not mrkdwn
+        initial_comment=f"Decision record for #{state.id}, exported by <@{command['user_id']}>.",
+    )
+
+
+SUBCOMMANDS: dict[Subcommand, Handler] = {
+    Subcommand.START: start,
+    Subcommand.HELP: show_help,
+    Subcommand.UNKNOWN: show_help,
+    Subcommand.LIST: show_list,
+    Subcommand.STATUS: show_status,
+    Subcommand.EXPORT: export,
+}
+
+
+def register(app: AsyncApp, runtime: Runtime, extra: dict[Subcommand, Handler]) -> None:
+    handlers = {**SUBCOMMANDS, **extra}
+
+    @app.command("/ragft")
+    async def ragft(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        parsed = parse_command(command.get("text", ""))
+        await handlers[parsed.kind](runtime, command, parsed, respond)

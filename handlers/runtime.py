@@ -1,0 +1,36 @@
+"""What every listener needs: sessions, the Slack client, settings, and the message refresher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.coalesce import Coalescer
+from bot.settings import Settings
+
+RATE_LIMIT_RETRIES = 3
+
+MessageKey = tuple[str, int, str]
+"""(team_id, decision_id, which message)."""
+
+
+def build_client(settings: Settings) -> AsyncWebClient:
+    """One Web API client; on a 429 it waits for Retry-After and tries again."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
+    )
+
+
+@dataclass
+class Runtime:
+    sessions: async_sessionmaker[AsyncSession]
+    client: AsyncWebClient
+    settings: Settings
+    refresher: Coalescer[MessageKey] = field(init=False)

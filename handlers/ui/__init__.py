@@ -1,0 +1,1 @@
+"""Block Kit: every action/block/callback id and every message and modal ragft renders."""

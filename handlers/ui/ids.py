@@ -1,0 +1,60 @@
+"""Action, block and callback ids. Payload values carry the decision id, so a message clicked
+after a restart still works: handlers load everything else from storage."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+SEPARATOR = "|"
+
+
+class ActionId(StrEnum):
+    ANSWER = "answer"
+    SETTLE = "settle"
+    ADD_FAILURES = "failures_add"
+    REVIEW_FAILURES = "failures_review"
+    CORRECT_FAILURE = "failure_correct"
+    OWNER = "owner"
+    LABELED_EXAMPLES = "labeled_examples"
+    DECIDE = "decide"
+    ACCEPT = "verdict_accept"
+    OVERRIDE = "verdict_override"
+
+
+class CallbackId(StrEnum):
+    ADD_FAILURES = "failures_add"
+    REVIEW_FAILURES = "failures_review"
+    LABELED_EXAMPLES = "labeled_examples"
+    OVERRIDE = "verdict_override"
+
+
+class InputId(StrEnum):
+    """block_id and action_id of modal inputs (the same string for both)."""
+
+    PASTE = "paste"
+    OUTPUT = "output"
+    EXPLANATION = "explanation"
+    COUNT = "count"
+    CHOICE = "choice"
+    REASON = "reason"
+
+
+def action_id(action: ActionId, *suffix: object) -> str:
+    """Action ids must be unique within a block, so buttons add a suffix."""
+    return SEPARATOR.join([action, *map(str, suffix)])
+
+
+def matcher(action: ActionId) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(action)}(\{SEPARATOR}.*)?$")
+
+
+def pack(*parts: object) -> str:
+    return SEPARATOR.join(map(str, parts))
+
+
+def unpack(value: str, count: int) -> list[str]:
+    parts = value.split(SEPARATOR, count - 1)
+    if len(parts) != count:
+        raise ValueError(f"malformed payload value {value!r}")
+    return parts
