@@ -68,6 +68,10 @@ class Decision(SQLModel, table=True):
     context_summary: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    last_reviewed_at: datetime | None = None
+    last_reviewed_by: str | None = Field(default=None, max_length=32)
+    nudge_evidence: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    """The evidence behind the last revisit nudge, so a nudge fires once per change."""
 
 
 class Answer(SQLModel, table=True):
@@ -149,3 +153,33 @@ class ProcessedEvent(SQLModel, table=True):
     team_id: str = Field(max_length=32, primary_key=True)
     event_id: str = Field(max_length=64, primary_key=True)
     received_at: datetime = Field(default_factory=utcnow)
+
+
+class ContextTestStatus(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ContextTest(SQLModel, table=True):
+    """The perfect-context test, run by the bot: evidence for Q1."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    decision_id: int = Field(foreign_key="decision.id", index=True)
+    requested_by: str = Field(max_length=32)
+    question: str
+    context: str
+    expected: str
+    status: str = Field(default=ContextTestStatus.RUNNING, max_length=16)
+    answer_without: str | None = None
+    answer_with: str | None = None
+    model_judgement: str | None = Field(default=None, max_length=16)
+    """The model's suggestion: knowledge (right with context) or behavior (still wrong)."""
+    model_rationale: str | None = None
+    team_judgement: str | None = Field(default=None, max_length=16)
+    judged_by: str | None = Field(default=None, max_length=32)
+    error: str | None = None
+    message_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    completed_at: datetime | None = None

@@ -255,3 +255,37 @@ async def test_event_ids_are_claimed_once_per_team(sessions: async_sessionmaker[
 def test_every_table_carries_team_id(model: type):
     assert "team_id" in model.__table__.c
     assert not model.__table__.c.team_id.nullable
+
+
+async def test_upgrading_keeps_existing_decisions(empty_db_url: str):
+    """0002 adds NOT NULL columns; a database with decisions in it must still upgrade."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.migrate import alembic_config
+
+    engine = create_engine(empty_db_url)
+
+    def to_0001(connection):
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(to_0001)
+            await conn.execute(
+                text(
+                    "INSERT INTO decision (team_id, channel_id, title, facilitator_id, status,"
+                    " created_at, review_cadence_days, message_ts, prompt_tokens,"
+                    " completion_tokens) VALUES ('T1', 'C1', 'Old', 'U1', 'decided',"
+                    " CURRENT_TIMESTAMP, 90, '{}', 0, 0)"
+                )
+            )
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            row = (await conn.execute(text("SELECT title, nudge_evidence FROM decision"))).one()
+        assert row.title == "Old"
+        assert row.nudge_evidence in ({}, "{}")
+    finally:
+        await engine.dispose()
