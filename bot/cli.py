@@ -102,6 +102,24 @@ def cmd_db_upgrade(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    import logging
+
+    from bot import serve
+
+    settings = _settings()
+    mode = "socket" if settings.slack_app_token is not None and not args.http else "http"
+    problem = serve.missing_credentials_message(settings, mode)
+    if problem:
+        raise CliError(problem)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if mode == "socket":
+        asyncio.run(serve.serve_socket(settings))
+    else:
+        asyncio.run(serve.serve_http(settings, args.host, args.port or settings.port))
+    return 0
+
+
 def _settings() -> Settings:
     try:
         return load_settings()
@@ -131,6 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--offline", action="store_true", help="use the offline classifier even with an API key"
     )
     cls.set_defaults(handler=cmd_classify)
+
+    srv = commands.add_parser(
+        "serve", help="run the Slack bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP)"
+    )
+    srv.add_argument("--http", action="store_true", help="serve HTTP even with SLACK_APP_TOKEN")
+    srv.add_argument("--host", default="0.0.0.0", help="HTTP host (default 0.0.0.0)")
+    srv.add_argument("--port", type=int, default=None, help="HTTP port (default $PORT, else 3000)")
+    srv.set_defaults(handler=cmd_serve)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)

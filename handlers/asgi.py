@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -14,10 +15,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from storage.migrate import upgrade
+Lifecycle = Callable[[], AbstractAsyncContextManager[None]]
 
 
-def create_asgi_app(app: AsyncApp, engine: AsyncEngine, *, migrate: bool = True) -> Starlette:
+def create_asgi_app(
+    app: AsyncApp, engine: AsyncEngine, *, lifecycle: Lifecycle | None = None
+) -> Starlette:
+    """``lifecycle`` runs around the server's life: migrations, the scheduler."""
     handler = AsyncSlackRequestHandler(app)
 
     async def slack_events(request: Request) -> Response:
@@ -35,10 +39,11 @@ def create_asgi_app(app: AsyncApp, engine: AsyncEngine, *, migrate: bool = True)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        if migrate:
-            await upgrade(engine)
-        yield
-        await engine.dispose()
+        if lifecycle is None:
+            yield
+            return
+        async with lifecycle():
+            yield
 
     return Starlette(
         routes=[

@@ -34,7 +34,7 @@ class SlackApp:
             **settings,
         )
         self.app, self.runtime = create_app(settings=self.settings, sessions=sessions)
-        self.asgi = create_asgi_app(self.app, engine, migrate=False)
+        self.asgi = create_asgi_app(self.app, engine)
         self.http = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=self.asgi), base_url="http://ragft.test"
         )

@@ -1,0 +1,74 @@
+"""``ragft serve``: HTTP under uvicorn, or Socket Mode, around one lifecycle."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Literal
+
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.settings import Settings
+from handlers.app import create_app
+from handlers.asgi import create_asgi_app
+from handlers.runtime import Runtime
+from storage.db import create_engine, session_factory
+from storage.migrate import upgrade
+
+log = logging.getLogger("ragft")
+
+Mode = Literal["http", "socket"]
+
+WHERE_TO_GET = {
+    "SLACK_BOT_TOKEN": "OAuth & Permissions → Bot User OAuth Token (xoxb-…)",
+    "SLACK_SIGNING_SECRET": "Basic Information → App Credentials → Signing Secret",
+    "SLACK_APP_TOKEN": "Basic Information → App-Level Tokens, with connections:write (xapp-…)",
+}
+
+
+def missing_credentials_message(settings: Settings, mode: Mode) -> str | None:
+    missing = settings.missing_for_serve(mode)
+    if not missing:
+        return None
+    where = "; ".join(f"{name}: {WHERE_TO_GET[name]}" for name in missing)
+    return (
+        f"cannot serve in {'Socket Mode' if mode == 'socket' else 'HTTP mode'}: set "
+        f"{', '.join(missing)} in the environment or .env (from your app at "
+        f"https://api.slack.com/apps, {where})"
+    )
+
+
+@contextlib.asynccontextmanager
+async def lifecycle(runtime: Runtime, engine: AsyncEngine) -> AsyncIterator[None]:
+    """Everything that lives as long as the server: migrations first, then background jobs."""
+    await upgrade(engine)
+    try:
+        yield
+    finally:
+        await engine.dispose()
+
+
+def build(settings: Settings) -> tuple[AsyncEngine, Runtime, object]:
+    engine = create_engine(settings.database_url)
+    app, runtime = create_app(settings=settings, sessions=session_factory(engine))
+    return engine, runtime, app
+
+
+async def serve_http(settings: Settings, host: str, port: int) -> None:
+    engine, runtime, app = build(settings)
+    asgi = create_asgi_app(app, engine, lifecycle=lambda: lifecycle(runtime, engine))
+    config = uvicorn.Config(asgi, host=host, port=port, log_level="info", lifespan="on")
+    await uvicorn.Server(config).serve()
+
+
+async def serve_socket(settings: Settings) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    engine, runtime, app = build(settings)
+    assert settings.slack_app_token is not None
+    handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    async with lifecycle(runtime, engine):
+        log.info("ragft is connecting to Slack in Socket Mode")
+        await handler.start_async()
