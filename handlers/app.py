@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -20,6 +21,11 @@ from handlers.publish import render_message
 from handlers.runtime import Runtime, build_client
 
 log = logging.getLogger("ragft")
+
+BOLT_ACK_POLL = 0.05
+"""Bolt 1.30's async runner resets ``ack.response`` when a listener fails after acking. If that
+happens before its 10 ms poll has seen the ack, the HTTP response waits the whole 3 s ack timeout
+and Slack shows the user a timeout. The error handler waits this long first, so the ack is seen."""
 
 GENERIC_ERROR = (
     "Sorry, something went wrong on my side and I couldn't finish that. Please try again in a "
@@ -89,6 +95,7 @@ def create_app(
     async def on_error(
         error: Exception, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
+        await asyncio.sleep(BOLT_ACK_POLL)
         if isinstance(error, UserError):
             log.info("user error: %s", error)
         else:

@@ -154,13 +154,13 @@ class SlackApp:
         return [c.args for c in self.fake.calls_to("chat.postEphemeral") if c.args["user"] == user]
 
 
-def text_of(message: dict[str, Any]) -> str:
+def text_of(message: dict[str, Any], kinds: tuple[str, ...] = ("mrkdwn", "plain_text")) -> str:
     """Everything a person can read in a message: its blocks' text, flattened."""
     parts: list[str] = [message.get("text") or ""]
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("type") in ("mrkdwn", "plain_text") and "text" in node:
+            if node.get("type") in kinds and "text" in node:
                 parts.append(node["text"])
             for value in node.values():
                 walk(value)
@@ -170,3 +170,8 @@ def text_of(message: dict[str, Any]) -> str:
 
     walk(message.get("blocks") or [])
     return "\n".join(parts)
+
+
+def mrkdwn_of(message: dict[str, Any]) -> str:
+    """The text Slack parses for mentions and links: mrkdwn and the fallback ``text``."""
+    return text_of(message, kinds=("mrkdwn",))

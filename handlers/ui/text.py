@@ -45,7 +45,7 @@ def mention(user_id: str | None) -> str:
     return f"<@{user_id}>" if _USER_ID.match(user_id) else escape(user_id)
 
 
-def mentions(user_ids: list[str] | tuple[str, ...], limit: int = 30) -> str:
+def mentions(user_ids: list[str] | tuple[str, ...], limit: int = 100) -> str:
     shown = [mention(u) for u in user_ids[:limit]]
     if len(user_ids) > limit:
         shown.append(f"and {len(user_ids) - limit} more")
