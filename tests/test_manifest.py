@@ -1,0 +1,80 @@
+"""The app manifests validate against Slack's schema and ask for exactly the scopes ragft uses."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft7Validator
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
+MANIFESTS = ["manifest.json", "manifest.socket.json"]
+
+# Web API methods the code calls, and the bot scopes each needs (None: no scope needed).
+METHOD_SCOPES: dict[str, set[str]] = {
+    "chat_postMessage": {"chat:write"},
+    "chat_update": {"chat:write"},
+    "chat_postEphemeral": {"chat:write"},
+    "chat_delete": {"chat:write"},
+    "chat_getPermalink": set(),
+    "conversations_join": {"channels:join"},
+    "conversations_replies": {"channels:history", "groups:history"},
+    "users_info": {"users:read"},
+    "files_upload_v2": {"files:write"},
+    "reactions_add": {"reactions:write"},
+    "views_open": set(),
+    "views_update": set(),
+    "views_push": set(),
+    "views_publish": set(),
+}
+LISTENER_SCOPES = {"/ragft": {"commands"}, "app_mention": {"app_mentions:read"}}
+_CALL = re.compile(r"\b(?:client|runtime\.client)\.([a-z]+_[A-Za-z0-9_]+)\(")
+
+
+def _manifest(name: str) -> dict:
+    return json.loads((ROOT / name).read_text())
+
+
+def _schema() -> dict:
+    if not SCHEMA.exists():
+        pytest.skip(f"Slack's manifest schema is not at {SCHEMA}")
+    return json.loads(SCHEMA.read_text())
+
+
+@pytest.mark.parametrize("name", MANIFESTS)
+def test_manifest_validates_against_slacks_schema(name: str):
+    errors = sorted(Draft7Validator(_schema()).iter_errors(_manifest(name)), key=str)
+    assert not errors, "\n".join(e.message for e in errors)
+
+
+def _methods_called() -> set[str]:
+    called: set[str] = set()
+    for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("handlers/**/*.py")]:
+        called |= set(_CALL.findall(path.read_text()))
+    return called
+
+
+def test_manifest_asks_for_exactly_the_scopes_the_code_uses():
+    called = _methods_called()
+    unknown = called - METHOD_SCOPES.keys()
+    assert not unknown, f"add the scopes of {unknown} to METHOD_SCOPES"
+    needed = set().union(*(METHOD_SCOPES[m] for m in called), *LISTENER_SCOPES.values())
+    for name in MANIFESTS:
+        assert set(_manifest(name)["oauth_config"]["scopes"]["bot"]) == needed, name
+
+
+@pytest.mark.parametrize("name", MANIFESTS)
+def test_manifest_declares_the_command_events_and_interactivity(name: str):
+    manifest = _manifest(name)
+    [command] = manifest["features"]["slash_commands"]
+    assert command["command"] == "/ragft"
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_mention"]
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    socket = manifest["settings"]["socket_mode_enabled"]
+    assert socket is (name == "manifest.socket.json")
+    if not socket:
+        assert command["url"].endswith("/slack/events")
+        assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")

@@ -1,0 +1,90 @@
+"""``ragft serve`` as an operator runs it: a real process under uvicorn on a loopback port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fakes import signing
+from tests.test_cli import assert_one_line_error, run
+
+RAGFT = str(Path(sys.executable).with_name("ragft"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(fake_slack, tmp_path: Path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_"))}
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_SIGNING_SECRET=signing.SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'ragft.db'}",
+    )
+    process = subprocess.Popen(
+        [RAGFT, "serve", "--http", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"server did not become healthy:\n{process.stdout.read()}")
+        time.sleep(0.1)
+    yield base
+    process.send_signal(signal.SIGINT)
+    try:
+        output, _ = process.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    assert "xoxb-test-token" not in output and signing.SIGNING_SECRET not in output
+
+
+def test_serve_answers_healthz_and_signed_commands(server, fake_slack, tmp_path: Path):
+    health = httpx.get(f"{server}/healthz")
+    assert health.status_code == 200 and health.json() == {"ok": True, "database": "ok"}
+    assert (tmp_path / "ragft.db").exists()  # migrated on start
+
+    body, headers = signing.slash_command(text="Billing assistant")
+    response = httpx.post(f"{server}/slack/events", content=body, headers=headers)
+    assert response.status_code == 200
+    fake_slack.wait_for_sync("chat.postMessage", count=5)
+
+    body, headers = signing.slash_command(text="Forged", secret="wrong")
+    assert httpx.post(f"{server}/slack/events", content=body, headers=headers).status_code == 401
+
+
+def test_serve_without_credentials_says_what_to_set(tmp_path: Path):
+    result = run("serve", "--http", cwd=tmp_path)
+    assert_one_line_error(result, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "api.slack.com/apps")
+
+
+def test_socket_mode_needs_the_bot_token_too(tmp_path: Path):
+    result = run("serve", env={"SLACK_APP_TOKEN": "xapp-1-test"}, cwd=tmp_path)
+    assert_one_line_error(result, "Socket Mode", "SLACK_BOT_TOKEN")
+    assert "SLACK_SIGNING_SECRET" not in result.stderr
