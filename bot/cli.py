@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import NoReturn, TextIO
 
 from bot.answers_input import AnswersError, parse_answers
@@ -68,15 +69,47 @@ def cmd_recommend(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return 0
 
 
+def _write_classified(out: TextIO, text: str, category: str, source: str) -> None:
+    record = {"text": text, "category": category, "source": source}
+    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    out.flush()
+
+
 def cmd_classify(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    for line in stdin:
-        text = line.strip()
-        if not text:
-            continue
-        result = classify_offline(text)
-        record = {"text": text, "category": str(result.category), "source": str(result.source)}
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        out.flush()
+    """The model answers when OPENAI_API_KEY is set (30 lines per request), unless --offline;
+    a batch it can't answer usably falls back to the offline classifier, line by line."""
+    from bot.llm import BATCH_SIZE, build_llm
+
+    llm = None if args.offline else build_llm(_settings())
+    if llm is None:
+        for line in stdin:
+            text = line.strip()
+            if text:
+                result = classify_offline(text)
+                _write_classified(out, text, str(result.category), str(result.source))
+        return 0
+
+    from bot.decisions import categorise
+    from bot.failures import ParsedFailure
+
+    def flush(runner: asyncio.Runner, batch: list[str]) -> None:
+        items = runner.run(categorise([ParsedFailure(text) for text in batch], llm))
+        for item in items:
+            _write_classified(out, item.failure.explanation, str(item.category), str(item.source))
+
+    with asyncio.Runner() as runner:
+        try:
+            batch: list[str] = []
+            for line in stdin:
+                if text := line.strip():
+                    batch.append(text)
+                if len(batch) == BATCH_SIZE:
+                    flush(runner, batch)
+                    batch = []
+            if batch:
+                flush(runner, batch)
+        finally:
+            runner.run(llm.close())
     return 0
 
 
@@ -109,7 +142,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
     settings = _settings()
     mode = "socket" if settings.slack_app_token is not None and not args.http else "http"
-    problem = serve.missing_credentials_message(settings, mode)
+    problem = serve.missing_credentials_message(settings, mode, http_requested=args.http)
     if problem:
         raise CliError(problem)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -117,6 +150,52 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         asyncio.run(serve.serve_socket(settings))
     else:
         asyncio.run(serve.serve_http(settings, args.host, args.port or settings.port))
+    return 0
+
+
+def parse_now(value: str | None) -> datetime | None:
+    """``--now``: ISO-8601; without an offset it means UTC."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise CliError(
+            f"--now: {value!r} is not an ISO-8601 time, e.g. 2027-03-01T10:00:00+00:00"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def cmd_sweep(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    """One reminder sweep, as if at ``--now``; one line per reminder sent."""
+    now = parse_now(args.now)
+    settings = _settings()
+    if settings.slack_bot_token is None:
+        raise CliError(
+            "sweep posts to Slack: set SLACK_BOT_TOKEN (xoxb-…, from OAuth & Permissions → "
+            "Bot User OAuth Token) in the environment or .env"
+        )
+
+    from bot.scheduler import Sweeper
+    from handlers.routine import Deliverer, sweep_runtime
+    from storage.db import create_engine, session_factory
+    from storage.migrate import upgrade
+
+    async def run():
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            sessions = session_factory(engine)
+            sweeper = Sweeper(sessions, Deliverer(sweep_runtime(settings, sessions)))
+            return await sweeper.sweep(now)
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(run())
+    for line in report.sent:
+        out.write(f"sent {line}\n")
+    for line in report.retrying + report.failed:
+        print(f"ragft: {line}", file=sys.stderr)
     return 0
 
 
@@ -163,6 +242,14 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.required = True
     db_commands.add_parser("upgrade", help="upgrade the database to the newest migration")
     db.set_defaults(handler=cmd_db_upgrade)
+
+    swp = commands.add_parser(
+        "sweep", help="send the reminders that are due (reviews, revisit nudges) once, now"
+    )
+    swp.add_argument(
+        "--now", metavar="ISO-8601", help="sweep as if at this time, e.g. 2027-03-01T10:00Z"
+    )
+    swp.set_defaults(handler=cmd_sweep)
     return parser
 
 

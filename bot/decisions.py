@@ -5,6 +5,7 @@ Slack-free: the handlers call these with a session and render the returned state
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,7 @@ from bot.costs import CostAssumptions, CostEstimate, estimate
 from bot.engine import Answers, FailureCounts, Recommendation, recommend
 from bot.errors import NotAllowed, NotFound, UserError
 from bot.failures import ParsedFailure
+from bot.llm import BATCH_SIZE, LLM, LLMError, categorise_batch
 from bot.questions import (
     KNOWLEDGE_CHANGE_OPTIONS,
     PROBLEM_TYPE_OPTIONS,
@@ -25,8 +27,19 @@ from bot.questions import (
     Verdict,
 )
 from bot.team import TeamChoice, team_choice
+from storage import context_tests
 from storage import repository as repo
-from storage.models import Answer, Decision, DecisionStatus, FailureExample, OwnerAssignment
+from storage.models import (
+    Answer,
+    ContextTest,
+    Decision,
+    DecisionStatus,
+    FailureExample,
+    OwnerAssignment,
+)
+from storage.usage import add_usage
+
+log = logging.getLogger("ragft")
 
 PROMPT_ENGINEERING = "prompt_engineering_tried"
 LABELED_EXAMPLES = "labeled_examples"
@@ -51,6 +64,8 @@ class DecisionState:
     answers: Answers
     recommendation: Recommendation
     costs: CostEstimate
+    context_tests: tuple[ContextTest, ...] = ()
+    """Perfect-context tests run by the bot for this decision, oldest first (Q1 evidence)."""
 
     @property
     def id(self) -> int:
@@ -75,6 +90,7 @@ def build_state(
     answers: Iterable[Answer],
     owners: Iterable[OwnerAssignment],
     counts: dict[str, int],
+    tests: Iterable[ContextTest] = (),
 ) -> DecisionState:
     by_question: dict[str, dict[str, str]] = {}
     labeled: tuple[int, str] | None = None
@@ -118,6 +134,7 @@ def build_state(
         answers=engine_answers,
         recommendation=recommend(engine_answers),
         costs=estimate(CostAssumptions(examples_available=labeled[0] if labeled else 0)),
+        context_tests=tuple(tests),
     )
 
 
@@ -136,6 +153,7 @@ async def load_state(*, session: AsyncSession, team_id: str, decision_id: int) -
         await repo.list_answers(**scope),
         await repo.list_owners(**scope),
         await repo.failure_counts(**scope),
+        await context_tests.list_tests(**scope),
     )
 
 
@@ -246,6 +264,10 @@ class Categorised:
     category: FailureCategory
     source: CategorySource
     rationale: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    """Tokens the model spent on this item's batch, carried by the batch's first item only, so
+    ``log_failures`` can add them up without counting a request twice."""
 
 
 def categorise_offline(failures: Iterable[ParsedFailure]) -> list[Categorised]:
@@ -260,6 +282,40 @@ def categorise_offline(failures: Iterable[ParsedFailure]) -> list[Categorised]:
     return results
 
 
+async def categorise(failures: Iterable[ParsedFailure], llm: LLM | None) -> list[Categorised]:
+    """Categorise with the model when one is configured, BATCH_SIZE explanations per request.
+
+    A batch the model can't answer usably (API error after retries, timeout, malformed or
+    off-schema reply) falls back to the offline classifier; the fallback is logged. Without a
+    model this is ``categorise_offline``.
+    """
+    items = list(failures)
+    if llm is None:
+        return categorise_offline(items)
+    results: list[Categorised] = []
+    for start in range(0, len(items), BATCH_SIZE):
+        batch = items[start : start + BATCH_SIZE]
+        try:
+            parsed = await categorise_batch(llm, [f.explanation for f in batch])
+        except LLMError:
+            log.warning("categorised %d failures offline instead", len(batch))
+            results.extend(categorise_offline(batch))
+            continue
+        usage = parsed.usage
+        for i, (failure, item) in enumerate(zip(batch, parsed.value, strict=True)):
+            results.append(
+                Categorised(
+                    failure,
+                    FailureCategory(item.category),
+                    CategorySource.LLM,
+                    item.rationale,
+                    prompt_tokens=usage.prompt_tokens if i == 0 else 0,
+                    completion_tokens=usage.completion_tokens if i == 0 else 0,
+                )
+            )
+    return results
+
+
 async def log_failures(
     *,
     session: AsyncSession,
@@ -270,6 +326,13 @@ async def log_failures(
     at: datetime | None = None,
 ) -> list[FailureExample]:
     await get_decision(session=session, team_id=team_id, decision_id=decision_id)
+    await add_usage(
+        session=session,
+        team_id=team_id,
+        decision_id=decision_id,
+        prompt_tokens=sum(item.prompt_tokens for item in failures),
+        completion_tokens=sum(item.completion_tokens for item in failures),
+    )
     return await repo.add_failures(
         session=session,
         team_id=team_id,

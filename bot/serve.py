@@ -10,6 +10,7 @@ from typing import Literal
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.scheduler import ReminderScheduler, Sweeper
 from bot.settings import Settings
 from handlers.app import create_app
 from handlers.asgi import create_asgi_app
@@ -28,15 +29,20 @@ WHERE_TO_GET = {
 }
 
 
-def missing_credentials_message(settings: Settings, mode: Mode) -> str | None:
+def missing_credentials_message(
+    settings: Settings, mode: Mode, http_requested: bool = False
+) -> str | None:
     missing = settings.missing_for_serve(mode)
     if not missing:
         return None
     where = "; ".join(f"{name}: {WHERE_TO_GET[name]}" for name in missing)
+    alternative = ""
+    if mode == "http" and not http_requested:
+        alternative = "; or, for Socket Mode, set SLACK_BOT_TOKEN and SLACK_APP_TOKEN"
     return (
         f"cannot serve in {'Socket Mode' if mode == 'socket' else 'HTTP mode'}: set "
         f"{', '.join(missing)} in the environment or .env (from your app at "
-        f"https://api.slack.com/apps, {where})"
+        f"https://api.slack.com/apps, {where}){alternative}"
     )
 
 
@@ -44,10 +50,25 @@ def missing_credentials_message(settings: Settings, mode: Mode) -> str | None:
 async def lifecycle(runtime: Runtime, engine: AsyncEngine) -> AsyncIterator[None]:
     """Everything that lives as long as the server: migrations first, then background jobs."""
     await upgrade(engine)
+    scheduler = reminder_scheduler(runtime)
+    scheduler.start()  # its first sweep runs at once: what fell due while down goes out once
     try:
         yield
     finally:
+        await scheduler.stop()
+        if runtime.llm is not None:
+            await runtime.llm.close()
         await engine.dispose()
+
+
+def reminder_scheduler(runtime: Runtime) -> ReminderScheduler:
+    """One APScheduler interval job sweeping the reminder table (see bot.scheduler)."""
+    from handlers.routine import Deliverer, sweep_runtime
+
+    sweeper = Sweeper(
+        runtime.sessions, Deliverer(sweep_runtime(runtime.settings, runtime.sessions))
+    )
+    return ReminderScheduler(sweeper)
 
 
 def build(settings: Settings) -> tuple[AsyncEngine, Runtime, object]:

@@ -11,6 +11,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import decisions
 from bot.decisions import PROMPT_ENGINEERING
 from bot.questions import OwnerRole, QuestionKey, Verdict
+from handlers import routine
+from handlers.ai import draft_summary
 from handlers.publish import post_message, refresh, refresh_all, save_message_ts
 from handlers.runtime import Runtime
 from handlers.slack_io import is_admin
@@ -166,7 +168,9 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             blocks=message.blocks,
         )
         await save_message_ts(runtime, state, {"verdict": ts})
+        await routine.after_decided(runtime, state)  # first review, supersedes a re-run's original
         await refresh_all(runtime, state)
+        await draft_summary(runtime, state)  # after the verdict is out: the record's Context
 
     @app.action(matcher(ActionId.ACCEPT))
     async def accept(ack: AsyncAck, body: dict[str, Any]) -> None:

@@ -15,8 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.coalesce import Coalescer
 from bot.errors import UserError
+from bot.llm import build_llm
 from bot.settings import Settings
-from handlers import actions, commands, events, views
+from handlers import actions, ai, commands, events, routine, views
 from handlers.publish import render_message
 from handlers.runtime import Runtime, build_client
 
@@ -84,12 +85,15 @@ def create_app(
         logger=log,
     )
     runtime = Runtime(sessions=sessions, client=client, settings=settings)
+    runtime.llm = build_llm(settings)  # one model client for the process, or None without a key
     runtime.refresher = Coalescer(lambda key: render_message(runtime, key))
 
-    commands.register(app, runtime, extra={})
+    commands.register(app, runtime, extra=routine.SUBCOMMANDS)
     actions.register(app, runtime)
     views.register(app, runtime)
     events.register(app, runtime)
+    ai.register(app, runtime)
+    routine.register(app, runtime)
 
     @app.error
     async def on_error(

@@ -8,10 +8,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import decisions
 from bot.failures import parse_failure_line
-from bot.questions import FAILURE_CATEGORY_LABELS, QuestionKey
-from handlers.publish import refresh
+from bot.questions import FAILURE_CATEGORY_LABELS
+from handlers.ai import categorise_in_thread
+from handlers.failure_log import save_failures
 from handlers.runtime import Runtime
 from handlers.ui.text import safe
 from storage import repository as repo
@@ -71,16 +71,14 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         if parsed.permalink is None:
             link = await client.chat_getPermalink(channel=event["channel"], message_ts=event["ts"])
             parsed = type(parsed)(parsed.explanation, parsed.output, link.get("permalink"))
-        [item] = decisions.categorise_offline([parsed])
-        async with runtime.sessions() as session, session.begin():
-            await decisions.log_failures(
-                session=session,
-                team_id=team_id,
-                decision_id=decision.id,
-                user_id=event["user"],
-                failures=[item],
-            )
-        await refresh(runtime, team_id, decision.id, [QuestionKey.FAILURES, "root"])
+        [item] = await categorise_in_thread(
+            runtime,
+            team_id=team_id,
+            decision_id=decision.id,
+            user_id=event["user"],
+            failures=[parsed],
+        )
+        await save_failures(runtime, team_id, decision.id, event["user"], [item])
         await client.reactions_add(channel=event["channel"], timestamp=event["ts"], name="memo")
         await _tell(
             client,

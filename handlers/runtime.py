@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.coalesce import Coalescer
+from bot.llm import LLM
 from bot.settings import Settings
 
 RATE_LIMIT_RETRIES = 3
@@ -34,3 +35,5 @@ class Runtime:
     client: AsyncWebClient
     settings: Settings
     refresher: Coalescer[MessageKey] = field(init=False)
+    llm: LLM | None = None
+    """The process's one model client; None without OPENAI_API_KEY (see bot.llm.build_llm)."""

@@ -16,6 +16,8 @@ from bot.failures import (
     parse_failure_lines,
 )
 from bot.questions import FAILURE_CATEGORY_LABELS, QuestionKey
+from handlers.ai import categorise_in_thread
+from handlers.failure_log import save_failures
 from handlers.publish import refresh
 from handlers.runtime import Runtime
 from handlers.ui.ids import CallbackId, InputId
@@ -82,19 +84,10 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         await ack()
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         decision_id = _decision_id(view)
-        categorised = decisions.categorise_offline(items)
-        async with runtime.sessions() as session, session.begin():
-            await decisions.log_failures(
-                session=session,
-                team_id=team_id,
-                decision_id=decision_id,
-                user_id=user_id,
-                failures=categorised,
-            )
-            decision = await decisions.get_decision(
-                session=session, team_id=team_id, decision_id=decision_id
-            )
-        await refresh(runtime, team_id, decision_id, [QuestionKey.FAILURES, "root"])
+        categorised = await categorise_in_thread(
+            runtime, team_id=team_id, decision_id=decision_id, user_id=user_id, failures=items
+        )
+        decision = await save_failures(runtime, team_id, decision_id, user_id, categorised)
         counts = {label: 0 for label in FAILURE_CATEGORY_LABELS.values()}
         for item in categorised:
             counts[FAILURE_CATEGORY_LABELS[item.category]] += 1

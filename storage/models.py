@@ -131,7 +131,19 @@ class FailureExample(SQLModel, table=True):
 
 
 class Reminder(SQLModel, table=True):
-    __table_args__ = (sa.Index("ix_reminder_status_due", "status", "due_at"),)
+    __table_args__ = (
+        sa.Index("ix_reminder_status_due", "status", "due_at"),
+        # At most one pending reminder of each kind per decision: scheduling is an upsert, and
+        # two sweepers can never hold two copies of the same review.
+        sa.Index(
+            "uq_reminder_pending",
+            "decision_id",
+            "kind",
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)

@@ -78,3 +78,13 @@ def test_manifest_declares_the_command_events_and_interactivity(name: str):
     if not socket:
         assert command["url"].endswith("/slack/events")
         assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")
+
+
+@pytest.mark.parametrize("name", MANIFESTS)
+def test_manifest_shortcut_is_the_one_the_app_listens_for(name: str):
+    from handlers.ui.ids import CallbackId
+
+    [shortcut] = _manifest(name)["features"]["shortcuts"]
+    assert shortcut["type"] == "message"
+    assert shortcut["callback_id"] == CallbackId.LOG_FAILURE
+    assert len(shortcut["name"]) <= 24

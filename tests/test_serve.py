@@ -82,6 +82,9 @@ def test_serve_answers_healthz_and_signed_commands(server, fake_slack, tmp_path:
 def test_serve_without_credentials_says_what_to_set(tmp_path: Path):
     result = run("serve", "--http", cwd=tmp_path)
     assert_one_line_error(result, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "api.slack.com/apps")
+    assert "Socket Mode" not in result.stderr
+    result = run("serve", cwd=tmp_path)
+    assert_one_line_error(result, "SLACK_SIGNING_SECRET", "for Socket Mode", "SLACK_APP_TOKEN")
 
 
 def test_socket_mode_needs_the_bot_token_too(tmp_path: Path):

@@ -192,3 +192,27 @@ async def test_an_error_after_the_ack_does_not_hold_up_the_response(slack):
     assert response.status_code == 200
     assert time.perf_counter() - started < 2.0
     assert "isn't a decision number" in slack.replies(FACILITATOR)[-1]["text"]
+
+
+async def test_failures_logged_in_the_thread_after_deciding_queue_a_nudge_check(slack):
+    from storage.models import Reminder
+
+    decision_id = await start(slack)
+    values = {InputId.PASTE: {InputId.PASTE: signing.text_value("sounds like a legal brief")}}
+    await slack.submit(CallbackId.ADD_FAILURES, values, decision_id)
+
+    async def revisits() -> list[Reminder]:
+        async with slack.sessions() as session:
+            query = select(Reminder).where(Reminder.kind == "revisit")
+            return list((await session.exec(query)).all())
+
+    assert await revisits() == []  # still open: nothing to revisit yet
+    await slack.click(ActionId.DECIDE, str(decision_id))
+    await slack.submit(CallbackId.ADD_FAILURES, values, decision_id)
+    thread_ts = (await slack.decision()).thread_ts
+    mention = signing.app_mention(
+        text="<@U0BOT00001> fail: too verbose", thread_ts=thread_ts, user_id=MARCO
+    )
+    await slack.event(mention, event_id="Ev0NUDGE1")
+    [pending] = await revisits()
+    assert (pending.decision_id, pending.status) == (decision_id, "pending")

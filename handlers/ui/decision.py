@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 
+from bot.assist import JUDGEMENTS
 from bot.decisions import LABELED_EXAMPLES, PROMPT_ENGINEERING, DecisionState
 from bot.engine import CONDITION_LABELS, ConditionResult
 from bot.questions import (
@@ -230,9 +231,50 @@ def question_message(state: DecisionState, key: QuestionKey) -> Message:
     return render(f"Q{q.number}. {q.title}", blocks)
 
 
+CONTEXT_TEST_EVIDENCE_SHOWN = 3
+
+
+def _context_test_lines(state: DecisionState) -> list[str]:
+    """Evidence from the perfect-context tests the bot ran, latest first."""
+    lines = []
+    for test in reversed(state.context_tests):
+        if test.team_judgement in JUDGEMENTS:
+            lines.append(
+                f"🧪 Perfect-context test by {mention(test.judged_by)}: "
+                f"*{JUDGEMENTS[test.team_judgement]}* "
+                f"(“{safe(' '.join(test.question.split()), 80)}”)"
+            )
+        elif test.status == "done":
+            lines.append(
+                f"🧪 Perfect-context test from {mention(test.requested_by)} is waiting for the "
+                "team's judgement in this thread."
+            )
+        elif test.status == "running":
+            lines.append(f"🧪 Running a perfect-context test for {mention(test.requested_by)}…")
+    return lines[:CONTEXT_TEST_EVIDENCE_SHOWN]
+
+
 def _problem_type_blocks(state: DecisionState) -> list[Block]:
     open_ = state.is_open
     blocks = _choice_blocks(state, "problem_type", open_)
+    evidence = _context_test_lines(state)
+    if open_:
+        blocks.append(
+            section(
+                "\n".join(
+                    [
+                        "*Not sure?* Give me a real user question and the missing context, and "
+                        "I'll ask the model with and without it.",
+                        *evidence,
+                    ]
+                ),
+                accessory=button(
+                    "Run the test for me", action_id(ActionId.RUN_CONTEXT_TEST), str(state.id)
+                ),
+            )
+        )
+    elif evidence:
+        blocks.append(section("\n".join(evidence)))
     blocks.append(context("*Tried prompt engineering yet?* Behavior problems often yield to it."))
     blocks.extend(_choice_blocks(state, PROMPT_ENGINEERING, open_))
     return blocks

@@ -20,6 +20,14 @@ class ActionId(StrEnum):
     DECIDE = "decide"
     ACCEPT = "verdict_accept"
     OVERRIDE = "verdict_override"
+    RUN_CONTEXT_TEST = "context_test_run"
+    JUDGE_CONTEXT_TEST = "context_test_judge"
+    KEEP_SUMMARY = "summary_keep"
+    EDIT_SUMMARY = "summary_edit"
+    REVIEWED = "review_done"
+    SNOOZE = "review_snooze"
+    RERUN = "review_rerun"
+    CADENCE = "review_cadence"
 
 
 class CallbackId(StrEnum):
@@ -27,6 +35,10 @@ class CallbackId(StrEnum):
     REVIEW_FAILURES = "failures_review"
     LABELED_EXAMPLES = "labeled_examples"
     OVERRIDE = "verdict_override"
+    CONTEXT_TEST = "context_test"
+    SUMMARY = "summary"
+    LOG_FAILURE = "log_failure"
+    """The message shortcut "Log AI failure" and the modal it opens."""
 
 
 class InputId(StrEnum):
@@ -38,6 +50,11 @@ class InputId(StrEnum):
     COUNT = "count"
     CHOICE = "choice"
     REASON = "reason"
+    TEST_QUESTION = "test_question"
+    TEST_CONTEXT = "test_context"
+    TEST_EXPECTED = "test_expected"
+    SUMMARY = "summary"
+    DECISION = "decision"
 
 
 def action_id(action: ActionId, *suffix: object) -> str:

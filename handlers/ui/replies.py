@@ -8,6 +8,7 @@ from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
 
 from bot.decisions import DecisionState
 from bot.questions import VERDICT_LABELS, Verdict
+from handlers.ui.ai import usage_line
 from handlers.ui.decision import Message, context, failure_tally, render, section
 from handlers.ui.decision import _condition_line as condition_line
 from handlers.ui.text import mention, safe, slack_date
@@ -80,5 +81,7 @@ def status_message(state: DecisionState, extra: Sequence[str] = ()) -> Message:
     ]
     if decision.next_review_at:
         blocks.append(section(f"*Next review:* {slack_date(decision.next_review_at)}"))
+    if usage := usage_line(decision):
+        blocks.append(section(usage))
     blocks.extend(section(line) for line in extra)
     return render(f"Status of decision #{state.id}", blocks)

@@ -65,8 +65,20 @@ def upgrade() -> None:
             sa.Column("nudge_evidence", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
         )
 
+    with op.batch_alter_table("reminder", schema=None) as batch_op:
+        batch_op.create_index(
+            "uq_reminder_pending",
+            ["decision_id", "kind"],
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("reminder", schema=None) as batch_op:
+        batch_op.drop_index("uq_reminder_pending")
+
     with op.batch_alter_table("decision", schema=None) as batch_op:
         batch_op.drop_column("nudge_evidence")
         batch_op.drop_column("last_reviewed_by")

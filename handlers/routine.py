@@ -1,0 +1,644 @@
+"""The routine in Slack: logging failures after the decision (message shortcut, ``/ragft log``),
+the review cadence (``/ragft cadence``, a select), the review's buttons, and delivering due
+reminders (reviews and revisit nudges) for the sweeper in ``bot.scheduler``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import decisions, routine
+from bot.chart import quarters_png
+from bot.coalesce import Coalescer
+from bot.commands import CADENCE_DAYS, Command, Subcommand
+from bot.decisions import DecisionState, load_state
+from bot.errors import NotFound, UserError
+from bot.failures import ParsedFailure, parse_failure_line
+from bot.questions import FAILURE_CATEGORY_LABELS, OwnerRole
+from bot.reviews import evaluate_nudge, percent, quarters_text
+from bot.scheduler import Outcome, Progress
+from bot.settings import Settings
+from handlers.commands import Handler, find_decision, reply
+from handlers.failure_log import log_failures
+from handlers.publish import post_thread, refresh, render_message
+from handlers.runtime import Runtime
+from handlers.slack_io import NOT_IN_CHANNEL, post_message, slack_error
+from handlers.ui.ids import ActionId, CallbackId, InputId, matcher, unpack
+from handlers.ui.replies import status_message
+from handlers.ui.review import (
+    cadence_label,
+    log_failure_modal,
+    nudge_message,
+    pointer_message,
+    review_message,
+    reviewed_note,
+    schedule_message,
+    snoozed_note,
+)
+from handlers.ui.text import mention, safe, slack_date
+from storage import reminders
+from storage import repository as repo
+from storage.models import Decision, DecisionStatus, ReminderKind, ReminderStatus, utcnow
+from storage.reminders import Claimed
+
+log = logging.getLogger("ragft")
+
+
+# Slack look-ups ----------------------------------------------------------------------------------
+
+
+async def user_tz(client: AsyncWebClient, user_id: str) -> str | None:
+    """The user's timezone (users.info ``tz``). Without it reviews land at 10:00 UTC."""
+    try:
+        return (await client.users_info(user=user_id))["user"].get("tz")
+    except SlackApiError as exc:
+        log.warning("users.info %s failed (%s); using UTC", user_id, slack_error(exc))
+        return None
+
+
+async def departed_owners(
+    client: AsyncWebClient, state: DecisionState
+) -> list[tuple[OwnerRole, str]]:
+    """Q4 owners whose account is deactivated (users.info ``deleted``) or gone."""
+    gone = []
+    for role, user_id in state.owners.items():
+        if not user_id:
+            continue
+        try:
+            user = (await client.users_info(user=user_id))["user"]
+        except SlackApiError as exc:
+            if slack_error(exc) != "user_not_found":
+                raise
+            gone.append((role, user_id))
+            continue
+        if user.get("deleted"):
+            gone.append((role, user_id))
+    return gone
+
+
+def sweep_runtime(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Runtime:
+    """A runtime for the sweeper. Its client has no rate-limit retry handler: a 429 goes back
+    into the reminder's row with a backoff instead of holding the sweep (and its lease)."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    runtime = Runtime(sessions=sessions, client=client, settings=settings)
+    runtime.refresher = Coalescer(lambda key: render_message(runtime, key))
+    return runtime
+
+
+# Which decision ----------------------------------------------------------------------------------
+
+
+async def default_decision(
+    runtime: Runtime, team_id: str, channel_id: str, decision_id: int | None
+) -> Decision:
+    """The given decision, else the latest decided one in this channel, else the latest one."""
+    async with runtime.sessions() as session:
+        if decision_id is not None:
+            return await decisions.get_decision(
+                session=session, team_id=team_id, decision_id=decision_id
+            )
+        found = await repo.latest_decision(
+            session=session, team_id=team_id, channel_id=channel_id, status=DecisionStatus.DECIDED
+        ) or await repo.latest_decision(session=session, team_id=team_id, channel_id=channel_id)
+    if found is None:
+        raise NotFound(
+            "There are no decisions in this channel yet. Name one (`/ragft log 12 …`), or start "
+            "one with `/ragft <title>`."
+        )
+    return found
+
+
+async def decision_choices(
+    runtime: Runtime, team_id: str, channel_id: str
+) -> tuple[list[Decision], Decision]:
+    """Decisions a failure can be logged against, and the default: this channel's, else the
+    workspace's; the latest decided one first."""
+    statuses = [DecisionStatus.DECIDED, DecisionStatus.OPEN]
+    async with runtime.sessions() as session:
+        found = list(
+            await repo.list_decisions(
+                session=session, team_id=team_id, channel_id=channel_id, statuses=statuses
+            )
+        ) or list(await repo.list_decisions(session=session, team_id=team_id, statuses=statuses))
+    if not found:
+        raise NotFound(
+            "There are no decisions to log against yet. Start one with `/ragft <title>`."
+        )
+    default = next((d for d in found if d.status == DecisionStatus.DECIDED), found[0])
+    return found[:100], default
+
+
+# Logging failures --------------------------------------------------------------------------------
+
+
+def logged_text(decision: Decision, categorised: Sequence[decisions.Categorised]) -> str:
+    lines = [
+        f"*{FAILURE_CATEGORY_LABELS[item.category]}*: {safe(item.failure.explanation, 300)}"
+        for item in categorised
+    ]
+    return (
+        f"Logged to #{decision.id} *{safe(decision.title, 200)}*. "
+        + " ".join(lines)
+        + " It counts in the next review and in `/ragft status`."
+    )
+
+
+async def tell(client: AsyncWebClient, channel: str, user: str, text: str) -> None:
+    """Ephemerally in the channel; by DM when the bot can't post there."""
+    try:
+        await client.chat_postEphemeral(channel=channel, user=user, text=text)
+    except SlackApiError as exc:
+        if slack_error(exc) not in NOT_IN_CHANNEL:
+            raise
+        await client.chat_postMessage(channel=user, text=text)
+
+
+async def log_command(
+    runtime: Runtime, command: dict[str, Any], parsed: Command, respond: AsyncRespond
+) -> None:
+    team_id, user_id = command["team_id"], command["user_id"]
+    decision = await default_decision(runtime, team_id, command["channel_id"], parsed.decision_id)
+    item = parse_failure_line(parsed.text or "")
+    if item is None:
+        raise UserError("Say why the output failed: `/ragft log [decision] <why it failed>`.")
+    assert decision.id is not None
+    decision, categorised = await log_failures(runtime, team_id, decision.id, user_id, [item])
+    await respond(
+        text=logged_text(decision, categorised), response_type="ephemeral", replace_original=False
+    )
+
+
+# Cadence and status ------------------------------------------------------------------------------
+
+
+async def change_cadence(runtime: Runtime, team_id: str, decision_id: int, days: int) -> Decision:
+    async with runtime.sessions() as session:
+        decision = await decisions.get_decision(
+            session=session, team_id=team_id, decision_id=decision_id
+        )
+    tz = await user_tz(runtime.client, decision.facilitator_id)
+    async with runtime.sessions() as session, session.begin():
+        decision = await routine.set_cadence(
+            session=session,
+            team_id=team_id,
+            decision_id=decision_id,
+            days=days,
+            now=utcnow(),
+            tz=tz,
+        )
+    await refresh(runtime, team_id, decision_id, ["root"] if decision.message_ts else [])
+    return decision
+
+
+def cadence_text(decision: Decision) -> str:
+    days = decision.review_cadence_days
+    text = f"Decision #{decision.id} is reviewed *{cadence_label(days).lower()}* ({days} days)."
+    if decision.next_review_at:
+        text += f" Next review: {slack_date(decision.next_review_at)}."
+    elif decision.status == DecisionStatus.OPEN:
+        text += " The first review is scheduled when it's decided."
+    return text
+
+
+async def cadence_command(
+    runtime: Runtime, command: dict[str, Any], parsed: Command, respond: AsyncRespond
+) -> None:
+    team_id = command["team_id"]
+    decision = await default_decision(runtime, team_id, command["channel_id"], parsed.decision_id)
+    assert decision.id is not None
+    if parsed.cadence is not None:
+        decision = await change_cadence(runtime, team_id, decision.id, CADENCE_DAYS[parsed.cadence])
+    text = cadence_text(decision)
+    if parsed.cadence is None:
+        text += f" Change it with `/ragft cadence {decision.id} monthly|quarterly|half-yearly`."
+    await respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+async def routine_lines(runtime: Runtime, state: DecisionState) -> list[str]:
+    """What ``/ragft status`` adds: cadence, reviews, and reminders that couldn't be sent."""
+    decision = state.decision
+    lines = [f"*Review cadence:* {cadence_label(decision.review_cadence_days)}"]
+    if decision.last_reviewed_at:
+        lines.append(
+            f"*Last reviewed* by {mention(decision.last_reviewed_by)} on "
+            f"{slack_date(decision.last_reviewed_at)}"
+        )
+    if decision.nudge_evidence.get("at"):
+        at = datetime.fromisoformat(decision.nudge_evidence["at"])
+        lines.append(
+            f"*Last revisit nudge:* {slack_date(at)}, at {decision.nudge_evidence['analysed']} "
+            f"failures ({percent(decision.nudge_evidence.get('share'))} behavioral)"
+        )
+    async with runtime.sessions() as session:
+        troubled = await reminders.list_for_decision(
+            session=session,
+            team_id=decision.team_id,
+            decision_id=state.id,
+            statuses=[ReminderStatus.FAILED, ReminderStatus.PENDING],
+        )
+    for reminder in troubled:
+        if not reminder.last_error:
+            continue
+        what = reminder.kind.replace("_", " ")
+        error = safe(reminder.last_error, 300)
+        if reminder.status == ReminderStatus.FAILED:
+            lines.append(
+                f"⚠️ *The {what} couldn't be posted* after {reminder.attempts} attempts: {error}. "
+                "Check the bot is in this channel, then change the cadence to schedule it again."
+            )
+        else:
+            lines.append(
+                f"⏳ *The {what} is being retried* (attempt {reminder.attempts} failed: {error}); "
+                f"next try {slack_date(reminder.due_at)}."
+            )
+    return lines
+
+
+async def status_command(
+    runtime: Runtime, command: dict[str, Any], parsed: Command, respond: AsyncRespond
+) -> None:
+    state = await find_decision(runtime, command, parsed.decision_id)
+    await reply(respond, status_message(state, await routine_lines(runtime, state)))
+
+
+SUBCOMMANDS: dict[Subcommand, Handler] = {
+    Subcommand.LOG: log_command,
+    Subcommand.CADENCE: cadence_command,
+    Subcommand.STATUS: status_command,
+}
+
+
+# After deciding ----------------------------------------------------------------------------------
+
+
+async def after_decided(runtime: Runtime, state: DecisionState) -> None:
+    """Schedule the first review, say when it is, and retire the decision this one re-ran."""
+    decision = state.decision
+    tz = await user_tz(runtime.client, decision.facilitator_id)
+    async with runtime.sessions() as session, session.begin():
+        await routine.schedule_first_review(
+            session=session, team_id=decision.team_id, decision_id=state.id, tz=tz
+        )
+        fresh = await decisions.get_decision(
+            session=session, team_id=decision.team_id, decision_id=state.id
+        )
+        old = await routine.supersede_previous(session=session, decision=fresh)
+    async with runtime.sessions() as session:
+        state = await load_state(session=session, team_id=decision.team_id, decision_id=state.id)
+    message = schedule_message(state)
+    await post_message(
+        runtime.client,
+        channel=decision.channel_id,
+        thread_ts=decision.thread_ts,
+        text=message.text,
+        blocks=message.blocks,
+    )
+    if old is not None and old.id is not None and old.status == DecisionStatus.SUPERSEDED:
+        await refresh(runtime, old.team_id, old.id, ["root"] if old.message_ts else [])
+        if old.thread_ts:
+            await post_message(
+                runtime.client,
+                channel=old.channel_id,
+                thread_ts=old.thread_ts,
+                text=f"This decision is superseded by #{state.id}, decided just now.",
+            )
+
+
+# The review's buttons ----------------------------------------------------------------------------
+
+
+def _team(body: dict[str, Any]) -> str:
+    return body.get("team", {}).get("id") or body["user"]["team_id"]
+
+
+def _in_thread(decision: Decision) -> dict[str, Any]:
+    return {"channel": decision.channel_id, "thread_ts": decision.thread_ts}
+
+
+async def rerun(runtime: Runtime, team_id: str, decision_id: int, user_id: str) -> Decision:
+    """Start a new decision prefilled from this one, posted as a new thread."""
+    async with runtime.sessions() as session, session.begin():
+        existing = await routine.open_rerun(
+            session=session, team_id=team_id, decision_id=decision_id
+        )
+        if existing is not None:
+            raise UserError(
+                f"Decision #{decision_id} is already being re-run as #{existing.id}: answer "
+                "there, and decide it to replace this one."
+            )
+        new = await routine.rerun(
+            session=session, team_id=team_id, decision_id=decision_id, user_id=user_id
+        )
+        new_id = new.id
+        assert new_id is not None
+    async with runtime.sessions() as session:
+        state = await load_state(session=session, team_id=team_id, decision_id=new_id)
+    try:
+        await post_thread(runtime, state)
+    except BaseException:
+        async with runtime.sessions() as session, session.begin():
+            orphan = await repo.get_decision(session=session, team_id=team_id, decision_id=new_id)
+            if orphan is not None and orphan.thread_ts is None:
+                orphan.status = DecisionStatus.ARCHIVED
+                session.add(orphan)
+        raise
+    async with runtime.sessions() as session:
+        return await decisions.get_decision(session=session, team_id=team_id, decision_id=new_id)
+
+
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    @app.shortcut(CallbackId.LOG_FAILURE)
+    async def log_failure_shortcut(ack: AsyncAck, body: dict[str, Any], client) -> None:
+        await ack()
+        team_id, channel_id = _team(body), body["channel"]["id"]
+        found, default = await decision_choices(runtime, team_id, channel_id)
+        message_ts = body.get("message_ts") or body["message"]["ts"]
+        try:
+            link = (await client.chat_getPermalink(channel=channel_id, message_ts=message_ts))[
+                "permalink"
+            ]
+        except SlackApiError as exc:  # e.g. a DM the bot can't read: log it without the link
+            log.info("chat.getPermalink failed: %s", slack_error(exc))
+            link = None
+        view = log_failure_modal(
+            decisions=found,
+            default=default,
+            output=body["message"].get("text") or "",
+            permalink=link,
+            channel_id=channel_id,
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(CallbackId.LOG_FAILURE)
+    async def log_failure_submit(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client
+    ) -> None:
+        values = view["state"]["values"]
+        why = (values[InputId.EXPLANATION][InputId.EXPLANATION].get("value") or "").strip()
+        if not why:
+            await ack(response_action="errors", errors={InputId.EXPLANATION: "Say why it failed."})
+            return
+        await ack()
+        selected = values[InputId.DECISION][InputId.DECISION]["selected_option"]["value"]
+        output = (values.get(InputId.OUTPUT, {}).get(InputId.OUTPUT, {}).get("value") or "").strip()
+        meta = json.loads(view.get("private_metadata") or "{}")
+        item = ParsedFailure(
+            explanation=why[:1000], output=output or None, permalink=meta.get("permalink")
+        )
+        team_id, user_id = _team(body), body["user"]["id"]
+        decision, categorised = await log_failures(runtime, team_id, int(selected), user_id, [item])
+        await tell(
+            client, meta.get("channel_id") or user_id, user_id, logged_text(decision, categorised)
+        )
+
+    @app.action(matcher(ActionId.REVIEWED))
+    async def reviewed(ack: AsyncAck, body: dict[str, Any], client) -> None:
+        await ack()
+        decision_id, team_id, user_id = (
+            int(body["actions"][0]["value"]),
+            _team(body),
+            body["user"]["id"],
+        )
+        async with runtime.sessions() as session:
+            decision = await decisions.get_decision(
+                session=session, team_id=team_id, decision_id=decision_id
+            )
+        tz = await user_tz(client, decision.facilitator_id)
+        async with runtime.sessions() as session, session.begin():
+            decision = await routine.mark_reviewed(
+                session=session,
+                team_id=team_id,
+                decision_id=decision_id,
+                user_id=user_id,
+                now=utcnow(),
+                tz=tz,
+            )
+        await post_message(client, **_in_thread(decision), text=reviewed_note(decision, user_id))
+        await refresh(runtime, team_id, decision_id, ["root"] if decision.message_ts else [])
+
+    @app.action(matcher(ActionId.SNOOZE))
+    async def snooze(ack: AsyncAck, body: dict[str, Any], client) -> None:
+        await ack()
+        decision_id, team_id, user_id = (
+            int(body["actions"][0]["value"]),
+            _team(body),
+            body["user"]["id"],
+        )
+        async with runtime.sessions() as session:
+            decision = await decisions.get_decision(
+                session=session, team_id=team_id, decision_id=decision_id
+            )
+        tz = await user_tz(client, decision.facilitator_id)
+        async with runtime.sessions() as session, session.begin():
+            decision = await routine.snooze(
+                session=session, team_id=team_id, decision_id=decision_id, now=utcnow(), tz=tz
+            )
+        await post_message(client, **_in_thread(decision), text=snoozed_note(decision, user_id))
+        await refresh(runtime, team_id, decision_id, ["root"] if decision.message_ts else [])
+
+    @app.action(matcher(ActionId.RERUN))
+    async def rerun_clicked(ack: AsyncAck, body: dict[str, Any], client) -> None:
+        await ack()
+        decision_id, team_id, user_id = (
+            int(body["actions"][0]["value"]),
+            _team(body),
+            body["user"]["id"],
+        )
+        new = await rerun(runtime, team_id, decision_id, user_id)
+        async with runtime.sessions() as session:
+            old = await decisions.get_decision(
+                session=session, team_id=team_id, decision_id=decision_id
+            )
+        link = (await client.chat_getPermalink(channel=new.channel_id, message_ts=new.thread_ts))[
+            "permalink"
+        ]
+        await post_message(
+            client,
+            **_in_thread(old),
+            text=f"🔁 {mention(user_id)} re-ran the diagnostic as <{link}|decision #{new.id}>, "
+            "prefilled with this one's answers. Once it's decided, it replaces this one.",
+        )
+
+    @app.action(matcher(ActionId.CADENCE))
+    async def cadence_selected(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        decision_id, days = unpack(body["actions"][0]["selected_option"]["value"], 2)
+        decision = await change_cadence(runtime, _team(body), int(decision_id), int(days))
+        await respond(
+            text=cadence_text(decision), response_type="ephemeral", replace_original=False
+        )
+
+
+# Delivering due reminders (for bot.scheduler.Sweeper) -------------------------------------------
+
+
+class Deliverer:
+    """Posts what a claimed reminder stands for. Each Slack step is recorded in ``progress`` as
+    soon as Slack accepts it, so a retry after an error continues where it stopped."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.client = runtime.client
+        self.sessions = runtime.sessions
+
+    async def __call__(self, claim: Claimed, progress: Progress, now: datetime) -> Outcome:
+        async with self.sessions() as session:
+            decision = await repo.get_decision(
+                session=session, team_id=claim.team_id, decision_id=claim.decision_id
+            )
+        if decision is None or decision.status != DecisionStatus.DECIDED or not decision.thread_ts:
+            return Outcome(status=ReminderStatus.CANCELLED)
+        if claim.kind == ReminderKind.QUARTERLY_REVIEW:
+            return await self.review(claim, progress, now)
+        if claim.kind == ReminderKind.REVISIT:
+            return await self.revisit(claim, progress, now)
+        return Outcome(status=ReminderStatus.CANCELLED)
+
+    async def review(self, claim: Claimed, progress: Progress, now: datetime) -> Outcome:
+        period_end = datetime.fromisoformat(
+            progress.payload.setdefault("period_end", now.isoformat())
+        )
+        async with self.sessions() as session:
+            state = await load_state(
+                session=session, team_id=claim.team_id, decision_id=claim.decision_id
+            )
+            evidence = await routine.gather_evidence(
+                session=session, decision=state.decision, now=period_end
+            )
+        decision = state.decision
+        channel, thread = decision.channel_id, decision.thread_ts
+        has_chart = bool(evidence.quarters)
+        departed = await departed_owners(self.client, state)
+        message = review_message(
+            state, evidence, now=period_end, departed=departed, chart_attached=has_chart
+        )
+
+        async def post_review() -> str:
+            return await post_message(
+                self.client,
+                channel=channel,
+                thread_ts=thread,
+                text=message.text,
+                blocks=message.blocks,
+            )
+
+        async def upload_chart() -> bool:
+            if not has_chart:
+                return False
+            title = f"#{state.id} {decision.title}: failures per quarter"
+            await self.client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread,
+                content=quarters_png(evidence.quarters, title),
+                filename=f"ragft-review-{state.id}.png",
+                title=title[:250],
+                alt_txt=quarters_text(evidence.quarters)[:1000],
+            )
+            return True
+
+        review_ts = await progress.step("review", post_review)
+        await progress.step("chart", upload_chart)
+
+        async def post_pointer() -> str:
+            link = (await self.client.chat_getPermalink(channel=channel, message_ts=review_ts))[
+                "permalink"
+            ]
+            pointer = pointer_message(state, link)
+            return await post_message(
+                self.client, channel=channel, text=pointer.text, blocks=pointer.blocks
+            )
+
+        await progress.step("pointer", post_pointer)
+        tz = await user_tz(self.client, decision.facilitator_id)
+
+        async def after(session: AsyncSession) -> None:
+            fresh = await repo.get_decision(
+                session=session,
+                team_id=claim.team_id,
+                decision_id=claim.decision_id,
+                for_update=True,
+            )
+            if fresh is not None and fresh.status == DecisionStatus.DECIDED:
+                await routine.schedule_next_review(
+                    session=session, decision=fresh, now=period_end, tz=tz
+                )
+                # Failures logged by any path get a revisit check at least once a period.
+                await routine.note_failures(
+                    session=session, team_id=claim.team_id, decision_id=claim.decision_id, now=now
+                )
+
+        line = (
+            f"{claim.team_id} #{state.id} review in {channel} (thread {thread}): "
+            f"{evidence.current.analysed} failures this period, "
+            f"{percent(evidence.current.behavior_share)} behavioral"
+        )
+
+        async def then() -> None:
+            await refresh(self.runtime, claim.team_id, claim.decision_id, ["root"])
+
+        return Outcome(line=line, after=after, then=then if decision.message_ts else None)
+
+    async def revisit(self, claim: Claimed, progress: Progress, now: datetime) -> Outcome:
+        if progress.done("nudge") is None:
+            async with self.sessions() as session:
+                state = await load_state(
+                    session=session, team_id=claim.team_id, decision_id=claim.decision_id
+                )
+                evidence = await routine.gather_evidence(
+                    session=session, decision=state.decision, now=now
+                )
+            nudge = evaluate_nudge(
+                since_decision=evidence.since_decision,
+                current=evidence.current,
+                previous=evidence.previous,
+                period_start=evidence.current_start,
+                last=state.decision.nudge_evidence,
+                at=now,
+            )
+            if nudge is None:
+                return Outcome(status=ReminderStatus.CANCELLED)
+            decision = state.decision
+            message = nudge_message(state, nudge)
+
+            async def post_nudge() -> dict[str, Any]:
+                ts = await post_message(
+                    self.client,
+                    channel=decision.channel_id,
+                    thread_ts=decision.thread_ts,
+                    reply_broadcast=True,
+                    text=message.text,
+                    blocks=message.blocks,
+                )
+                return {"ts": ts, "evidence": nudge.evidence}
+
+            await progress.step("nudge", post_nudge)
+        posted = progress.done("nudge")
+
+        async def after(session: AsyncSession) -> None:
+            fresh = await repo.get_decision(
+                session=session,
+                team_id=claim.team_id,
+                decision_id=claim.decision_id,
+                for_update=True,
+            )
+            if fresh is not None:
+                fresh.nudge_evidence = posted["evidence"]
+                session.add(fresh)
+
+        evidence = posted["evidence"]
+        line = (
+            f"{claim.team_id} #{claim.decision_id} revisit nudge: {evidence['analysed']} failures "
+            f"since the decision, {percent(evidence['share'])} behavioral"
+        )
+        return Outcome(line=line, after=after)

@@ -1,0 +1,227 @@
+"""Reminder rows: scheduling, the claim that hands each due reminder to exactly one sweeper, and
+recording what happened. Keyword-only; callers own the transaction (functions never commit).
+
+Every function that starts from a decision is scoped by ``team_id``. The claim is the one
+deliberate exception: a sweeper serves every workspace installed on this database, so it asks
+"what is due anywhere?". What it gets back carries each row's ``team_id``, and every follow-up
+(progress, sent, retry) is keyed by ``(team_id, id, claimed_by)``: a sweeper can only touch the
+rows it holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Reminder, ReminderStatus
+
+LEASE = timedelta(minutes=10)
+"""A claim older than this is abandoned (its sweeper died) and may be claimed again."""
+
+_PENDING = Reminder.status == ReminderStatus.PENDING  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    team_id: str
+    decision_id: int
+    kind: str
+    due_at: datetime
+    attempts: int
+    claimed_at: datetime
+    payload: dict[str, Any]
+
+
+def _insert(session: AsyncSession):
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(Reminder)
+
+
+async def schedule(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    kind: str,
+    due_at: datetime,
+    payload: dict[str, Any] | None = None,
+    replace: bool = True,
+) -> None:
+    """Make sure one pending reminder of this kind exists for the decision.
+
+    ``replace``: an existing pending one is moved to ``due_at`` (and its retry state reset);
+    otherwise an existing one is left as it is.
+    """
+    statement = _insert(session).values(
+        team_id=team_id,
+        decision_id=decision_id,
+        kind=kind,
+        due_at=due_at,
+        status=ReminderStatus.PENDING,
+        attempts=0,
+        payload=payload or {},
+    )
+    target = {
+        "index_elements": ["decision_id", "kind"],
+        # A literal, not a parameter: PostgreSQL must match it to the partial index's predicate
+        # even in a prepared (generic) plan.
+        "index_where": text("status = 'pending'"),
+    }
+    if replace:
+        statement = statement.on_conflict_do_update(
+            **target,
+            set_={
+                "due_at": due_at,
+                "payload": payload or {},
+                "attempts": 0,
+                "last_error": None,
+                "claimed_by": None,
+                "claimed_at": None,
+            },
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(**target)
+    await session.exec(statement)
+
+
+async def pending(
+    *, session: AsyncSession, team_id: str, decision_id: int, kind: str
+) -> Reminder | None:
+    query = select(Reminder).where(
+        Reminder.team_id == team_id,
+        Reminder.decision_id == decision_id,
+        Reminder.kind == kind,
+        _PENDING,
+    )
+    return (await session.exec(query.execution_options(populate_existing=True))).first()
+
+
+async def list_for_decision(
+    *, session: AsyncSession, team_id: str, decision_id: int, statuses: Sequence[str] = ()
+) -> Sequence[Reminder]:
+    query = select(Reminder).where(Reminder.team_id == team_id, Reminder.decision_id == decision_id)
+    if statuses:
+        query = query.where(col(Reminder.status).in_(list(statuses)))
+    query = query.order_by(col(Reminder.due_at), col(Reminder.id))
+    return (await session.exec(query.execution_options(populate_existing=True))).all()
+
+
+async def cancel_pending(*, session: AsyncSession, team_id: str, decision_id: int) -> int:
+    result = await session.exec(
+        update(Reminder)
+        .where(col(Reminder.team_id) == team_id, col(Reminder.decision_id) == decision_id, _PENDING)
+        .values(status=ReminderStatus.CANCELLED)
+    )
+    return result.rowcount  # type: ignore[attr-defined]
+
+
+async def claim_due(
+    *,
+    session: AsyncSession,
+    now: datetime,
+    clock: datetime,
+    worker: str,
+    limit: int,
+    lease: timedelta = LEASE,
+) -> list[Claimed]:
+    """Claim up to ``limit`` reminders due at ``now``, in one statement, for ``worker``.
+
+    ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING …``: on PostgreSQL
+    concurrent sweepers skip each other's rows; on SQLite (no FOR UPDATE) the transaction's
+    ``BEGIN IMMEDIATE`` write lock serialises them. ``clock`` is the wall-clock time the claim
+    and its lease are measured in, kept apart from ``now`` so that ``ragft sweep --now <future>``
+    can't steal a claim a live server holds. Deliberately cross-team (see the module doc).
+    """
+    due = (
+        select(Reminder.id)
+        .where(
+            _PENDING,
+            col(Reminder.due_at) <= now,
+            or_(col(Reminder.claimed_at).is_(None), col(Reminder.claimed_at) < clock - lease),
+        )
+        .order_by(col(Reminder.due_at), col(Reminder.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(Reminder)
+        .where(col(Reminder.id).in_(due))
+        .values(claimed_by=worker, claimed_at=clock, attempts=col(Reminder.attempts) + 1)
+        .returning(
+            col(Reminder.id),
+            col(Reminder.team_id),
+            col(Reminder.decision_id),
+            col(Reminder.kind),
+            col(Reminder.due_at),
+            col(Reminder.attempts),
+            col(Reminder.claimed_at),
+            col(Reminder.payload),
+        )
+    )
+    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
+    claimed = [Claimed(*row) for row in rows]
+    return sorted(claimed, key=lambda c: (c.due_at, c.id))
+
+
+def _held(claim: Claimed, worker: str):
+    return update(Reminder).where(
+        col(Reminder.id) == claim.id,
+        col(Reminder.team_id) == claim.team_id,
+        col(Reminder.claimed_by) == worker,
+        _PENDING,
+    )
+
+
+async def save_progress(
+    *, session: AsyncSession, claim: Claimed, worker: str, payload: dict[str, Any]
+) -> bool:
+    """Record a step that Slack accepted, so a retry never repeats it."""
+    result = await session.exec(_held(claim, worker).values(payload=payload))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def finish(
+    *,
+    session: AsyncSession,
+    claim: Claimed,
+    worker: str,
+    at: datetime,
+    payload: dict[str, Any],
+    status: str = ReminderStatus.SENT,
+) -> bool:
+    """Mark a held reminder done: ``sent`` once Slack accepted it, ``cancelled`` when there was
+    nothing to send. False if the claim was lost (the lease expired and another sweeper took it)."""
+    result = await session.exec(
+        _held(claim, worker).values(
+            status=status, sent_at=at if status == ReminderStatus.SENT else None, payload=payload
+        )
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def retry_or_fail(
+    *,
+    session: AsyncSession,
+    claim: Claimed,
+    worker: str,
+    error: str,
+    retry_at: datetime | None,
+    payload: dict[str, Any],
+) -> None:
+    """After a failed attempt: pending again at ``retry_at`` (unclaimed), or ``failed`` when
+    ``retry_at`` is None. The error is kept either way and shown in ``/ragft status``."""
+    values: dict[str, Any] = {"last_error": error[:500], "payload": payload}
+    if retry_at is None:
+        values["status"] = ReminderStatus.FAILED
+    else:
+        values.update(due_at=retry_at, claimed_by=None, claimed_at=None)
+    await session.exec(_held(claim, worker).values(**values))
