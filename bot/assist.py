@@ -5,7 +5,6 @@ The model calls themselves live in ``bot.llm``; this module records their result
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -14,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.decisions import get_decision, record_choice
 from bot.errors import NotAllowed, NotFound, UserError
 from bot.llm import Usage
+from bot.slack_text import to_plain
 from storage import context_tests
 from storage.models import ContextTest, ContextTestStatus, Decision, DecisionStatus
 from storage.usage import add_usage
@@ -149,26 +149,13 @@ async def record_usage(
 
 # What the team typed in the thread ---------------------------------------------------------------
 
-_USER_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|([^>]*))?>")
-_CHANNEL_MENTION = re.compile(r"<#C[A-Z0-9]+(?:\|([^>]*))?>")
-_SPECIAL_MENTION = re.compile(r"<!(here|channel|everyone)[^>]*>")
-_SUBTEAM_MENTION = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>")
-_DATE = re.compile(r"<!date\^[^|>]*\|([^>]*)>")
-_LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
 HUMAN_SUBTYPES = frozenset({"thread_broadcast"})
 """Subtypes that are still a person's own words (a reply also sent to the channel)."""
 
 
 def scrub(text: str) -> str:
     """A message's words without Slack ids: mentions become "@someone", channels "#channel"."""
-    text = _USER_MENTION.sub("@someone", text)
-    text = _CHANNEL_MENTION.sub(lambda m: f"#{m.group(1) or 'channel'}", text)
-    text = _SUBTEAM_MENTION.sub(lambda m: m.group(1) or "@team", text)
-    text = _SPECIAL_MENTION.sub(lambda m: f"@{m.group(1)}", text)
-    text = _DATE.sub(lambda m: m.group(1), text)
-    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return " ".join(text.split())
+    return " ".join(to_plain(text, keep_urls=False).split())
 
 
 def human_messages(messages: Iterable[Mapping[str, Any]]) -> list[str]:

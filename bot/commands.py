@@ -133,6 +133,8 @@ def _optional_ref(rest: str, kind: Subcommand) -> int | None:
 
 
 def _log(rest: str) -> Command:
+    if decision_ref(rest) is not None:
+        rest = ""  # only a decision number: the reason is missing
     first, _, remainder = rest.partition(" ")
     ref = decision_ref(first) if remainder else None
     why = remainder if ref is not None else rest

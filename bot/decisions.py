@@ -138,10 +138,37 @@ def build_state(
     )
 
 
-async def get_decision(*, session: AsyncSession, team_id: str, decision_id: int) -> Decision:
-    decision = await repo.get_decision(session=session, team_id=team_id, decision_id=decision_id)
+async def get_decision(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    for_update: bool = False,
+    for_share: bool = False,
+) -> Decision:
+    decision = await repo.get_decision(
+        session=session,
+        team_id=team_id,
+        decision_id=decision_id,
+        for_update=for_update,
+        for_share=for_share,
+    )
     if decision is None:
         raise NotFound(f"There's no decision #{decision_id} in this workspace.")
+    return decision
+
+
+async def get_channel_decision(
+    *, session: AsyncSession, team_id: str, channel_id: str, decision_id: int
+) -> Decision:
+    """A decision named by id in a channel: only that channel's, so an id can't reach into
+    another channel (a private one, say) of the same workspace."""
+    decision = await repo.get_decision(session=session, team_id=team_id, decision_id=decision_id)
+    if decision is None or decision.channel_id != channel_id:
+        raise NotFound(
+            f"There's no decision #{decision_id} in this channel. `/ragft list` shows this "
+            "channel's decisions."
+        )
     return decision
 
 
@@ -157,8 +184,19 @@ async def load_state(*, session: AsyncSession, team_id: str, decision_id: int) -
     )
 
 
-async def _open_decision(*, session: AsyncSession, team_id: str, decision_id: int) -> Decision:
-    decision = await get_decision(session=session, team_id=team_id, decision_id=decision_id)
+async def _open_decision(
+    *, session: AsyncSession, team_id: str, decision_id: int, for_update: bool = False
+) -> Decision:
+    """The decision, if it is still open. Answers take a shared lock and deciding an exclusive
+    one, so a click racing a Decide either lands before the verdict or is told it's frozen, and
+    two Decide clicks can't both decide."""
+    decision = await get_decision(
+        session=session,
+        team_id=team_id,
+        decision_id=decision_id,
+        for_update=for_update,
+        for_share=not for_update,
+    )
     if decision.status != DecisionStatus.OPEN:
         raise NotAllowed(
             f"Decision #{decision_id} is already {decision.status}, so its answers are frozen. "
@@ -373,7 +411,9 @@ async def correct_failure(
 async def decide(
     *, session: AsyncSession, team_id: str, decision_id: int, user_id: str, is_admin: bool
 ) -> DecisionState:
-    decision = await _open_decision(session=session, team_id=team_id, decision_id=decision_id)
+    decision = await _open_decision(
+        session=session, team_id=team_id, decision_id=decision_id, for_update=True
+    )
     if user_id != decision.facilitator_id and not is_admin:
         raise NotAllowed(
             f"Thanks! Only the facilitator, <@{decision.facilitator_id}>, or a workspace admin "

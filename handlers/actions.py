@@ -150,6 +150,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
                 session=session, team_id=team_id, decision_id=decision_id
             )
         admin = user_id != decision.facilitator_id and await is_admin(client, user_id)
+        tz = await routine.user_tz(client, decision.facilitator_id)
         async with runtime.sessions() as session, session.begin():
             state = await decisions.decide(
                 session=session,
@@ -158,6 +159,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
                 user_id=user_id,
                 is_admin=admin,
             )
+            old = await routine.record_decided(session=session, decision=state.decision, tz=tz)
         message = verdict_message(state)
         ts = await post_message(
             client,
@@ -168,7 +170,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             blocks=message.blocks,
         )
         await save_message_ts(runtime, state, {"verdict": ts})
-        await routine.after_decided(runtime, state)  # first review, supersedes a re-run's original
+        await routine.announce_decided(runtime, state, old)
         await refresh_all(runtime, state)
         await draft_summary(runtime, state)  # after the verdict is out: the record's Context
 

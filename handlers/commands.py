@@ -9,15 +9,19 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.commands import Command, Subcommand, parse_command
-from bot.decisions import DecisionState, load_state
+from bot.decisions import DecisionState, get_channel_decision, load_state
 from bot.errors import NotFound
 from bot.record import render_record
+from bot.slack_text import unescape
 from handlers.publish import post_thread
 from handlers.runtime import Runtime
 from handlers.ui.decision import Message
-from handlers.ui.replies import help_message, list_message, status_message
+from handlers.ui.replies import help_message, list_message
 from storage import repository as repo
 from storage.models import DecisionStatus
+
+VISIBLE = [s for s in DecisionStatus if s != DecisionStatus.ARCHIVED]
+"""Archived decisions are the orphans of a /ragft whose thread could not be posted."""
 
 Handler = Callable[[Runtime, dict[str, Any], Command, AsyncRespond], Awaitable[None]]
 
@@ -45,18 +49,7 @@ async def start(runtime: Runtime, command: dict[str, Any], parsed: Command, resp
         assert decision_id is not None
     async with runtime.sessions() as session:
         state = await load_state(session=session, team_id=team_id, decision_id=decision_id)
-    try:
-        await post_thread(runtime, state)
-    except BaseException:
-        # Nothing was posted, so nobody can ever answer it: don't keep an orphan decision.
-        async with runtime.sessions() as session, session.begin():
-            orphan = await repo.get_decision(
-                session=session, team_id=team_id, decision_id=decision_id
-            )
-            if orphan is not None and orphan.thread_ts is None:
-                orphan.status = DecisionStatus.ARCHIVED
-                session.add(orphan)
-        raise
+    await post_thread(runtime, state)
 
 
 async def show_help(runtime: Runtime, command: dict[str, Any], parsed: Command, respond) -> None:
@@ -75,7 +68,7 @@ async def show_list(runtime: Runtime, command: dict[str, Any], parsed: Command, 
             session=session,
             team_id=command["team_id"],
             channel_id=command["channel_id"],
-            statuses=[s for s in DecisionStatus if s != DecisionStatus.ARCHIVED],
+            statuses=VISIBLE,
             limit=41,
         )
     await reply(respond, list_message(decisions, command["channel_id"]))
@@ -85,23 +78,22 @@ async def find_decision(
     runtime: Runtime, command: dict[str, Any], decision_id: int | None
 ) -> DecisionState:
     """The given decision, or the latest one in this channel."""
-    team_id = command["team_id"]
+    team_id, channel_id = command["team_id"], command["channel_id"]
     async with runtime.sessions() as session:
         if decision_id is None:
             latest = await repo.latest_decision(
-                session=session, team_id=team_id, channel_id=command["channel_id"]
+                session=session, team_id=team_id, channel_id=channel_id, statuses=VISIBLE
             )
             if latest is None or latest.id is None:
                 raise NotFound(
                     "There are no decisions in this channel yet. Start one with `/ragft <title>`."
                 )
             decision_id = latest.id
+        else:
+            await get_channel_decision(
+                session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
+            )
         return await load_state(session=session, team_id=team_id, decision_id=decision_id)
-
-
-async def show_status(runtime: Runtime, command: dict[str, Any], parsed: Command, respond) -> None:
-    state = await find_decision(runtime, command, parsed.decision_id)
-    await reply(respond, status_message(state))
 
 
 async def export(runtime: Runtime, command: dict[str, Any], parsed: Command, respond) -> None:
@@ -127,7 +119,6 @@ SUBCOMMANDS: dict[Subcommand, Handler] = {
     Subcommand.HELP: show_help,
     Subcommand.UNKNOWN: show_help,
     Subcommand.LIST: show_list,
-    Subcommand.STATUS: show_status,
     Subcommand.EXPORT: export,
 }
 
@@ -140,5 +131,7 @@ def register(app: AsyncApp, runtime: Runtime, extra: dict[Subcommand, Handler]) 
         ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
     ) -> None:
         await ack()
-        parsed = parse_command(command.get("text", ""))
+        # The manifest sets should_escape=false, so the text has no markup: only &, <, > arrive
+        # as entities. What the user typed, "<!channel>" included, is kept as text.
+        parsed = parse_command(unescape(command.get("text", "")))
         await handlers[parsed.kind](runtime, command, parsed, respond)

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.failures import parse_failure_line
 from bot.questions import FAILURE_CATEGORY_LABELS
+from bot.slack_text import to_plain
 from handlers.ai import categorise_in_thread
 from handlers.failure_log import save_failures
 from handlers.runtime import Runtime
 from handlers.ui.text import safe
 from storage import repository as repo
 
-_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+log = logging.getLogger("ragft")
+
+_LEADING_MENTIONS = re.compile(r"^\s*(?:<@[UW][A-Z0-9]+(?:\|[^>]*)?>\s*)+")
 _FAILURE = re.compile(r"^\s*(?:fail(?:ure|ed)?|log)\s*[:\-–]?\s*(?P<rest>.+)$", re.I | re.S)
 
 HINT = (
@@ -30,7 +35,8 @@ NOT_A_DECISION = (
 
 
 def failure_text(text: str) -> str | None:
-    match = _FAILURE.match(_MENTION.sub("", text).strip())
+    """What follows ``fail:`` in a mention, as the person typed it (the bot's mention removed)."""
+    match = _FAILURE.match(to_plain(_LEADING_MENTIONS.sub("", text)).strip())
     return match.group("rest").strip() if match else None
 
 
@@ -69,8 +75,14 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             await _tell(client, event, HINT)
             return
         if parsed.permalink is None:
-            link = await client.chat_getPermalink(channel=event["channel"], message_ts=event["ts"])
-            parsed = type(parsed)(parsed.explanation, parsed.output, link.get("permalink"))
+            try:
+                link = await client.chat_getPermalink(
+                    channel=event["channel"], message_ts=event["ts"]
+                )
+            except SlackApiError:  # the event is already claimed: log it without the link
+                log.warning("no permalink for a mention in %s", event["channel"])
+            else:
+                parsed = type(parsed)(parsed.explanation, parsed.output, link.get("permalink"))
         [item] = await categorise_in_thread(
             runtime,
             team_id=team_id,

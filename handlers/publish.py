@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
+
+from slack_sdk.errors import SlackApiError
 
 from bot.decisions import DecisionState, load_state
 from handlers.runtime import MessageKey, Runtime
-from handlers.slack_io import post_message
+from handlers.slack_io import post_message, slack_error
 from handlers.ui.decision import (
     QUESTION_KEYS,
     Message,
@@ -16,6 +19,11 @@ from handlers.ui.decision import (
     verdict_message,
 )
 from storage import repository as repo
+from storage.models import DecisionStatus
+
+log = logging.getLogger("ragft")
+
+MESSAGE_GONE = frozenset({"message_not_found", "channel_not_found", "is_archived"})
 
 
 def build_message(state: DecisionState, key: str) -> Message:
@@ -27,7 +35,25 @@ def build_message(state: DecisionState, key: str) -> Message:
 
 
 async def post_thread(runtime: Runtime, state: DecisionState) -> None:
-    """Post the root message and the four questions under it, and remember their ts."""
+    """Post the root message and the four questions under it, and remember their ts.
+
+    If the root can't be posted, nobody can ever answer the decision, so it is archived (hidden
+    from list and status) before the error goes on to the user.
+    """
+    try:
+        await _post_thread(runtime, state)
+    except BaseException:
+        async with runtime.sessions() as session, session.begin():
+            orphan = await repo.get_decision(
+                session=session, team_id=state.decision.team_id, decision_id=state.id
+            )
+            if orphan is not None and orphan.thread_ts is None:
+                orphan.status = DecisionStatus.ARCHIVED
+                session.add(orphan)
+        raise
+
+
+async def _post_thread(runtime: Runtime, state: DecisionState) -> None:
     decision = state.decision
     root = root_message(state)
     root_ts = await post_message(
@@ -69,9 +95,27 @@ async def render_message(runtime: Runtime, key: MessageKey) -> None:
     if ts is None:
         return
     message = build_message(state, which)
-    await runtime.client.chat_update(
-        channel=state.decision.channel_id, ts=ts, text=message.text, blocks=message.blocks
-    )
+    try:
+        await runtime.client.chat_update(
+            channel=state.decision.channel_id, ts=ts, text=message.text, blocks=message.blocks
+        )
+    except SlackApiError as exc:
+        if slack_error(exc) not in MESSAGE_GONE:
+            raise
+        # Someone deleted it, or the channel was archived: the click that asked for this refresh
+        # was saved, so stop updating the message instead of failing every later click.
+        log.warning("decision #%s: %s message is gone (%s)", decision_id, which, slack_error(exc))
+        await forget_message(runtime, team_id, decision_id, which)
+
+
+async def forget_message(runtime: Runtime, team_id: str, decision_id: int, which: str) -> None:
+    async with runtime.sessions() as session, session.begin():
+        decision = await repo.get_decision(
+            session=session, team_id=team_id, decision_id=decision_id, for_update=True
+        )
+        if decision is not None:
+            decision.message_ts = {k: v for k, v in decision.message_ts.items() if k != which}
+            session.add(decision)
 
 
 async def refresh(runtime: Runtime, team_id: str, decision_id: int, keys: Iterable[str]) -> None:

@@ -28,7 +28,8 @@ from bot.questions import FAILURE_CATEGORY_LABELS, OwnerRole
 from bot.reviews import evaluate_nudge, percent, quarters_text
 from bot.scheduler import Outcome, Progress
 from bot.settings import Settings
-from handlers.commands import Handler, find_decision, reply
+from bot.slack_text import to_plain
+from handlers.commands import VISIBLE, Handler, find_decision, reply
 from handlers.failure_log import log_failures
 from handlers.publish import post_thread, refresh, render_message
 from handlers.runtime import Runtime
@@ -105,12 +106,14 @@ async def default_decision(
     """The given decision, else the latest decided one in this channel, else the latest one."""
     async with runtime.sessions() as session:
         if decision_id is not None:
-            return await decisions.get_decision(
-                session=session, team_id=team_id, decision_id=decision_id
+            return await decisions.get_channel_decision(
+                session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
             )
         found = await repo.latest_decision(
             session=session, team_id=team_id, channel_id=channel_id, status=DecisionStatus.DECIDED
-        ) or await repo.latest_decision(session=session, team_id=team_id, channel_id=channel_id)
+        ) or await repo.latest_decision(
+            session=session, team_id=team_id, channel_id=channel_id, statuses=VISIBLE
+        )
     if found is None:
         raise NotFound(
             "There are no decisions in this channel yet. Name one (`/ragft log 12 …`), or start "
@@ -122,18 +125,19 @@ async def default_decision(
 async def decision_choices(
     runtime: Runtime, team_id: str, channel_id: str
 ) -> tuple[list[Decision], Decision]:
-    """Decisions a failure can be logged against, and the default: this channel's, else the
-    workspace's; the latest decided one first."""
+    """Decisions a failure can be logged against (this channel's only: listing other channels'
+    would show private channels' titles), and the default: the latest decided one."""
     statuses = [DecisionStatus.DECIDED, DecisionStatus.OPEN]
     async with runtime.sessions() as session:
         found = list(
             await repo.list_decisions(
                 session=session, team_id=team_id, channel_id=channel_id, statuses=statuses
             )
-        ) or list(await repo.list_decisions(session=session, team_id=team_id, statuses=statuses))
+        )
     if not found:
         raise NotFound(
-            "There are no decisions to log against yet. Start one with `/ragft <title>`."
+            "There are no decisions in this channel to log against. Use the shortcut in the "
+            "decision's channel, or start one here with `/ragft <title>`."
         )
     default = next((d for d in found if d.status == DecisionStatus.DECIDED), found[0])
     return found[:100], default
@@ -282,18 +286,21 @@ SUBCOMMANDS: dict[Subcommand, Handler] = {
 # After deciding ----------------------------------------------------------------------------------
 
 
-async def after_decided(runtime: Runtime, state: DecisionState) -> None:
-    """Schedule the first review, say when it is, and retire the decision this one re-ran."""
+async def record_decided(
+    *, session: AsyncSession, decision: Decision, tz: str | None
+) -> Decision | None:
+    """In the deciding transaction: schedule the first review and retire the decision this one
+    re-ran (returned), so a crash after the verdict can't leave a decision without a review."""
+    assert decision.id is not None
+    await routine.schedule_first_review(
+        session=session, team_id=decision.team_id, decision_id=decision.id, tz=tz
+    )
+    return await routine.supersede_previous(session=session, decision=decision)
+
+
+async def announce_decided(runtime: Runtime, state: DecisionState, old: Decision | None) -> None:
+    """After the commit: say when the first review is, and point the old thread at this one."""
     decision = state.decision
-    tz = await user_tz(runtime.client, decision.facilitator_id)
-    async with runtime.sessions() as session, session.begin():
-        await routine.schedule_first_review(
-            session=session, team_id=decision.team_id, decision_id=state.id, tz=tz
-        )
-        fresh = await decisions.get_decision(
-            session=session, team_id=decision.team_id, decision_id=state.id
-        )
-        old = await routine.supersede_previous(session=session, decision=fresh)
     async with runtime.sessions() as session:
         state = await load_state(session=session, team_id=decision.team_id, decision_id=state.id)
     message = schedule_message(state)
@@ -329,6 +336,10 @@ def _in_thread(decision: Decision) -> dict[str, Any]:
 async def rerun(runtime: Runtime, team_id: str, decision_id: int, user_id: str) -> Decision:
     """Start a new decision prefilled from this one, posted as a new thread."""
     async with runtime.sessions() as session, session.begin():
+        # Lock the old decision first, so two clicks on Re-run can't both start one.
+        await decisions.get_decision(
+            session=session, team_id=team_id, decision_id=decision_id, for_update=True
+        )
         existing = await routine.open_rerun(
             session=session, team_id=team_id, decision_id=decision_id
         )
@@ -344,15 +355,7 @@ async def rerun(runtime: Runtime, team_id: str, decision_id: int, user_id: str) 
         assert new_id is not None
     async with runtime.sessions() as session:
         state = await load_state(session=session, team_id=team_id, decision_id=new_id)
-    try:
-        await post_thread(runtime, state)
-    except BaseException:
-        async with runtime.sessions() as session, session.begin():
-            orphan = await repo.get_decision(session=session, team_id=team_id, decision_id=new_id)
-            if orphan is not None and orphan.thread_ts is None:
-                orphan.status = DecisionStatus.ARCHIVED
-                session.add(orphan)
-        raise
+    await post_thread(runtime, state)
     async with runtime.sessions() as session:
         return await decisions.get_decision(session=session, team_id=team_id, decision_id=new_id)
 
@@ -374,7 +377,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         view = log_failure_modal(
             decisions=found,
             default=default,
-            output=body["message"].get("text") or "",
+            output=to_plain(body["message"].get("text") or ""),
             permalink=link,
             channel_id=channel_id,
         )

@@ -57,12 +57,20 @@ async def create_decision(
 
 
 async def get_decision(
-    *, session: AsyncSession, team_id: str, decision_id: int, for_update: bool = False
+    *,
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    for_update: bool = False,
+    for_share: bool = False,
 ) -> Decision | None:
+    """``for_update`` locks the row against other writers until the transaction ends;
+    ``for_share`` only against a concurrent ``for_update`` (PostgreSQL; SQLite's write lock
+    already serialises writers)."""
     query = select(Decision).where(Decision.team_id == team_id, Decision.id == decision_id)
-    if for_update:
-        query = query.with_for_update()
-    return (await session.exec(query)).first()
+    if for_update or for_share:
+        query = query.with_for_update(read=not for_update)
+    return (await session.exec(query.execution_options(populate_existing=True))).first()
 
 
 async def get_decision_by_thread(
@@ -94,9 +102,14 @@ async def list_decisions(
 
 
 async def latest_decision(
-    *, session: AsyncSession, team_id: str, channel_id: str, status: str | None = None
+    *,
+    session: AsyncSession,
+    team_id: str,
+    channel_id: str,
+    status: str | None = None,
+    statuses: Iterable[str] | None = None,
 ) -> Decision | None:
-    statuses = [status] if status else None
+    statuses = [status] if status else statuses
     found = await list_decisions(
         session=session, team_id=team_id, channel_id=channel_id, statuses=statuses, limit=1
     )

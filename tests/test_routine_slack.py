@@ -109,10 +109,12 @@ async def test_the_cadence_select_on_the_schedule_note_changes_it(slack):
 async def test_log_command_defaults_to_the_latest_decided_decision(slack):
     first = await decided(slack, "First")
     await slack.command("Second, still open")
-    await slack.command("log too verbose and ignored the format <!channel>")
+    await slack.command("log too verbose &lt;b&gt; and ignored the format <!channel>")
     told = slack.replies(FACILITATOR)[-1]["text"]
     assert f"Logged to #{first.id}" in told and "*Behavior*" in told
+    # Slack encodes &, <, > in command text; we store what was typed and escape it to show it.
     assert "&lt;!channel&gt;" in told and "<!channel>" not in told
+    assert "&lt;b&gt;" in told and "<b>" not in told
     async with slack.sessions() as session:
         [failure] = (await session.exec(select(FailureExample))).all()
     assert failure.decision_id == first.id and failure.category == "behavior"

@@ -216,3 +216,48 @@ async def test_failures_logged_in_the_thread_after_deciding_queue_a_nudge_check(
     await slack.event(mention, event_id="Ev0NUDGE1")
     [pending] = await revisits()
     assert (pending.decision_id, pending.status) == (decision_id, "pending")
+
+
+async def test_two_decide_clicks_at_once_post_one_verdict(slack):
+    import asyncio
+
+    decision_id = await start(slack)
+    slack.fake.add_user(PRIYA, is_admin=True)
+    await asyncio.gather(
+        slack.click(ActionId.DECIDE, str(decision_id), settle=False),
+        slack.click(ActionId.DECIDE, str(decision_id), user=PRIYA, settle=False),
+    )
+    await slack.idle()
+    verdicts = [m for m in slack.fake.messages(CHANNEL) if "Verdict:" in text_of(m)]
+    assert len(verdicts) == 1
+    told = slack.replies(FACILITATOR) + slack.replies(PRIYA)
+    assert len(told) == 1 and "already decided" in told[0]["text"]
+
+
+async def test_a_failed_verdict_post_still_leaves_the_review_scheduled(slack):
+    from storage.models import Reminder
+
+    decision_id = await start(slack)
+    slack.fake.fail_next("chat.postMessage", error="fatal_error")
+    await slack.click(ActionId.DECIDE, str(decision_id))
+    assert "Slack said fatal_error" in slack.replies(FACILITATOR)[-1]["text"]
+    decision = await slack.decision()
+    assert decision.status == "decided" and decision.next_review_at is not None
+    async with slack.sessions() as session:
+        [review] = (await session.exec(select(Reminder))).all()
+    assert (review.kind, review.status) == ("quarterly_review", "pending")
+
+
+async def test_a_decision_id_cannot_reach_into_another_channel(slack):
+    secret = await start(slack, "Private roadmap bot")  # in CHANNEL
+    elsewhere = "C0ELSEWHERE"
+    for command in (f"status {secret}", f"export {secret}", f"log {secret} wrong tone"):
+        await slack.command(command, user=MARCO, channel=elsewhere)
+        told = slack.replies(MARCO)[-1]["text"]
+        assert f"no decision #{secret} in this channel" in told
+        assert "Private roadmap bot" not in told
+    assert slack.fake.uploads == []
+    async with slack.sessions() as session:
+        from storage.models import FailureExample
+
+        assert (await session.exec(select(FailureExample))).all() == []

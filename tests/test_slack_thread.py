@@ -238,3 +238,38 @@ async def test_owners_and_labeled_examples_show_gaps_until_filled(slack):
     root = text_of(await slack.message_of("root"))
     assert "Q4 owners 2/3" in root
     assert "no owner for deployment &amp; rollback" in root  # escaped mrkdwn; Slack shows "&"
+
+
+async def test_text_slack_sends_encoded_is_stored_as_typed(slack):
+    """Slack encodes &, < and > in command and message text; we store what people typed."""
+    await slack.command("Q&amp;A bot for &lt;enterprise&gt; plans")
+    decision = await slack.decision()
+    assert decision.title == "Q&A bot for <enterprise> plans"
+    header = (await slack.message_of("root"))["blocks"][0]["text"]["text"]
+    assert header == "RAG or fine-tuning? Q&A bot for <enterprise> plans"  # plain text
+
+    mention = signing.app_mention(
+        text="<@U0BOT00001> fail: Q&amp;A bot said &lt;10% off for <@U0SAM00003> "
+        "| <https://example.slack.com/archives/C1/p9|the answer>",
+        thread_ts=decision.thread_ts,
+        user_id=PRIYA,
+    )
+    await slack.event(mention, event_id="Ev0ENCODED")
+    async with slack.sessions() as session:
+        row = (await session.exec(select(FailureExample))).one()
+    assert row.explanation == "Q&A bot said <10% off for @someone"
+    assert row.permalink == "https://example.slack.com/archives/C1/p9"
+
+
+async def test_a_deleted_question_message_does_not_break_later_clicks(slack):
+    decision_id = await start(slack)
+    q1_ts = (await slack.decision()).message_ts["problem_type"]
+    await slack.runtime.client.chat_delete(channel=CHANNEL, ts=q1_ts)  # someone deletes Q1
+    await slack.answer(decision_id, "problem_type", "knowledge", user=PRIYA)
+    await slack.answer(decision_id, "problem_type", "behavior", user=MARCO)
+    assert slack.replies(PRIYA) == [] and slack.replies(MARCO) == []
+    decision = await slack.decision()
+    assert "problem_type" not in decision.message_ts  # no longer updated
+    assert "❔ *Fails even with perfect context*" in text_of(await slack.message_of("root"))
+    async with slack.sessions() as session:
+        assert len((await session.exec(select(Answer))).all()) == 2

@@ -64,7 +64,7 @@ def list_message(decisions: Sequence[Decision], channel_id: str) -> Message:
             )
         )
     if len(decisions) > 40:
-        blocks.append(context(f"Showing 40 of {len(decisions)}."))
+        blocks.append(context("Showing the latest 40."))
     return render(f"{len(decisions)} decisions in this channel", blocks)
 
 

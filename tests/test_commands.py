@@ -1,0 +1,67 @@
+"""Parsing the text after /ragft."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.commands import Cadence, CommandError, Subcommand, parse_command
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "fields"),
+    [
+        ("", Subcommand.HELP, {}),
+        ("help", Subcommand.HELP, {}),
+        (
+            "  Support   assistant for billing ",
+            Subcommand.START,
+            {"title": "Support assistant for billing"},
+        ),
+        ("Chatbot", Subcommand.START, {"title": "Chatbot"}),
+        ("start list", Subcommand.START, {"title": "list"}),
+        ("frobnicate", Subcommand.UNKNOWN, {"word": "frobnicate"}),
+        ("list", Subcommand.LIST, {}),
+        ("status", Subcommand.STATUS, {"decision_id": None}),
+        ("status #12", Subcommand.STATUS, {"decision_id": 12}),
+        ("export 7", Subcommand.EXPORT, {"decision_id": 7}),
+        (
+            "log quoted last year's prices",
+            Subcommand.LOG,
+            {"decision_id": None, "text": "quoted last year's prices"},
+        ),
+        ("log 12 too verbose", Subcommand.LOG, {"decision_id": 12, "text": "too verbose"}),
+        (
+            "log 2024 prices were wrong",
+            Subcommand.LOG,
+            {"decision_id": 2024, "text": "prices were wrong"},
+        ),
+        ("cadence", Subcommand.CADENCE, {"decision_id": None, "cadence": None}),
+        (
+            "cadence 3 half-yearly",
+            Subcommand.CADENCE,
+            {"decision_id": 3, "cadence": Cadence.HALF_YEARLY},
+        ),
+        ("cadence Monthly", Subcommand.CADENCE, {"cadence": Cadence.MONTHLY}),
+    ],
+)
+def test_commands_parse(text: str, kind: Subcommand, fields: dict):
+    command = parse_command(text)
+    assert command.kind is kind
+    for name, value in fields.items():
+        assert getattr(command, name) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("start", "Give the decision a title"),
+        ("status abc", "isn't a decision number"),
+        ("log", "Say why the output failed"),
+        ("log 12", "Say why the output failed"),
+        ("cadence weekly-ish", "isn't a review cadence"),
+        ("x" * 201 + " y", "keep it under 200"),
+    ],
+)
+def test_bad_commands_say_how_to_fix_them(text: str, message: str):
+    with pytest.raises(CommandError, match=message):
+        parse_command(text)
