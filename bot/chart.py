@@ -4,12 +4,6 @@ from __future__ import annotations
 
 import io
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display; safe in any thread or server process
-
-from matplotlib.figure import Figure
-
 from bot.reviews import Tally
 
 COLORS = {"knowledge": "#4C78A8", "behavior": "#E45756", "unclear": "#BAB0AC"}
@@ -18,8 +12,11 @@ MAX_QUARTERS = 8
 
 def quarters_png(quarters: list[tuple[str, Tally]], title: str) -> bytes:
     """Stacked bars, one per quarter (the last eight), in a ~800×400 PNG."""
+    # Imported here: matplotlib costs ~0.4 s and ~30 MiB at start-up, and only reviews use it.
+    from matplotlib.figure import Figure  # a Figure, not pyplot: no global state, any backend
+
     shown = quarters[-MAX_QUARTERS:]
-    figure = Figure(figsize=(8, 4), dpi=100)  # a Figure, not pyplot: no global state
+    figure = Figure(figsize=(8, 4), dpi=100)
     axes = figure.subplots()
     labels = [label for label, _ in shown]
     bottom = [0] * len(shown)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from typing import Literal
@@ -14,7 +15,7 @@ from bot.scheduler import ReminderScheduler, Sweeper
 from bot.settings import Settings
 from handlers.app import create_app
 from handlers.asgi import create_asgi_app
-from handlers.runtime import Runtime
+from handlers.runtime import Runtime, close_client
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 
@@ -52,12 +53,17 @@ async def lifecycle(runtime: Runtime, engine: AsyncEngine) -> AsyncIterator[None
     await upgrade(engine)
     scheduler = reminder_scheduler(runtime)
     scheduler.start()  # its first sweep runs at once: what fell due while down goes out once
+    # Everything loaded so far lives as long as the process: keep it out of the collector's
+    # full passes, which otherwise pause the event loop for ~125 ms under load (the ack p99).
+    gc.collect()
+    gc.freeze()
     try:
         yield
     finally:
         await scheduler.stop()
         if runtime.llm is not None:
             await runtime.llm.close()
+        await close_client(runtime.client)
         await engine.dispose()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -20,13 +21,23 @@ MessageKey = tuple[str, int, str]
 
 
 def build_client(settings: Settings) -> AsyncWebClient:
-    """One Web API client; on a 429 it waits for Retry-After and tries again."""
+    """One Web API client; on a 429 it waits for Retry-After and tries again.
+
+    It keeps one HTTP session (and its connections) for the process: without one, slack_sdk
+    opens a new session and TCP connection for every call. Build it inside the event loop.
+    """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
+        session=aiohttp.ClientSession(),
         retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
     )
+
+
+async def close_client(client: AsyncWebClient) -> None:
+    if client.session is not None and not client.session.closed:
+        await client.session.close()
 
 
 @dataclass

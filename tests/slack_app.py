@@ -11,6 +11,7 @@ import httpx
 from bot.settings import Settings
 from handlers.app import create_app
 from handlers.asgi import create_asgi_app
+from handlers.runtime import close_client
 from handlers.ui.ids import ActionId, action_id, pack
 from storage.models import Decision
 from tests.fakes import signing
@@ -42,6 +43,7 @@ class SlackApp:
     async def close(self) -> None:
         await self.idle()
         await self.http.aclose()
+        await close_client(self.runtime.client)
 
     async def idle(self, limit: float = 20.0) -> None:
         """Wait until the work each listener does after its ack has finished."""
