@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import make_url
 
 from bot.scheduler import Outcome, Progress, Sweeper
@@ -133,6 +133,32 @@ async def measure(url: str, deliver_kind: str) -> tuple[int, float, int]:
     return len(report.sent), elapsed, peak
 
 
+async def concurrent(url: str, sweepers: int) -> tuple[int, int, int, float]:
+    """Mark the due reminders pending again, then sweep with several replicas at once (each its
+    own engine, as separate processes would be). Returns (due, sent, duplicates, seconds)."""
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(Reminder)
+            .where(Reminder.due_at <= NOW)
+            .values(status="pending", claimed_by=None, claimed_at=None, sent_at=None, attempts=0)
+        )
+        due = (await conn.execute(select(func.count()).where(Reminder.due_at <= NOW))).scalar_one()
+    await engine.dispose()
+    engines = [create_engine(url) for _ in range(sweepers)]
+    try:
+        started = time.perf_counter()
+        reports = await asyncio.gather(
+            *(Sweeper(session_factory(e), noop, clock=lambda: NOW).sweep(NOW) for e in engines)
+        )
+        elapsed = time.perf_counter() - started
+    finally:
+        for e in engines:
+            await e.dispose()
+    lines = [line for report in reports for line in report.sent]
+    return due, len(set(lines)), len(lines) - len(set(lines)), elapsed
+
+
 def _libpq(url: str) -> str:
     return (
         make_url(normalize_database_url(url))
@@ -160,6 +186,7 @@ def main() -> None:
     parser.add_argument("--deliver", choices=["noop", "slack"], default="noop")
     parser.add_argument("--postgres", default=os.environ.get("RAGFT_TEST_POSTGRES_URL"))
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--sweepers", type=int, default=3, help="replicas sweeping at once (PG)")
     args = parser.parse_args()
 
     if not args.skip_sqlite:
@@ -172,7 +199,13 @@ def main() -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
         try:
             url = make_url(normalize_database_url(args.postgres)).set(database=name)
-            run("postgresql", url.render_as_string(hide_password=False), args)
+            rendered = url.render_as_string(hide_password=False)
+            run("postgresql", rendered, args)
+            due, sent, duplicates, elapsed = asyncio.run(concurrent(rendered, args.sweepers))
+            print(
+                f"postgresql {args.sweepers} concurrent sweepers: due={due:,} sent={sent:,} "
+                f"duplicates={duplicates} missed={due - sent} in {elapsed:.3f}s"
+            )
         finally:
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

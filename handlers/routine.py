@@ -329,6 +329,19 @@ def _team(body: dict[str, Any]) -> str:
     return body.get("team", {}).get("id") or body["user"]["team_id"]
 
 
+def _clicked(body: dict[str, Any]) -> tuple[int, str, str]:
+    """(decision id, team id, user id) of a button whose value is the decision id."""
+    return int(body["actions"][0]["value"]), _team(body), body["user"]["id"]
+
+
+async def facilitator_tz(runtime: Runtime, team_id: str, decision_id: int) -> str | None:
+    async with runtime.sessions() as session:
+        decision = await decisions.get_decision(
+            session=session, team_id=team_id, decision_id=decision_id
+        )
+    return await user_tz(runtime.client, decision.facilitator_id)
+
+
 def _in_thread(decision: Decision) -> dict[str, Any]:
     return {"channel": decision.channel_id, "thread_ts": decision.thread_ts}
 
@@ -408,16 +421,8 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     @app.action(matcher(ActionId.REVIEWED))
     async def reviewed(ack: AsyncAck, body: dict[str, Any], client) -> None:
         await ack()
-        decision_id, team_id, user_id = (
-            int(body["actions"][0]["value"]),
-            _team(body),
-            body["user"]["id"],
-        )
-        async with runtime.sessions() as session:
-            decision = await decisions.get_decision(
-                session=session, team_id=team_id, decision_id=decision_id
-            )
-        tz = await user_tz(client, decision.facilitator_id)
+        decision_id, team_id, user_id = _clicked(body)
+        tz = await facilitator_tz(runtime, team_id, decision_id)
         async with runtime.sessions() as session, session.begin():
             decision = await routine.mark_reviewed(
                 session=session,
@@ -433,16 +438,8 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     @app.action(matcher(ActionId.SNOOZE))
     async def snooze(ack: AsyncAck, body: dict[str, Any], client) -> None:
         await ack()
-        decision_id, team_id, user_id = (
-            int(body["actions"][0]["value"]),
-            _team(body),
-            body["user"]["id"],
-        )
-        async with runtime.sessions() as session:
-            decision = await decisions.get_decision(
-                session=session, team_id=team_id, decision_id=decision_id
-            )
-        tz = await user_tz(client, decision.facilitator_id)
+        decision_id, team_id, user_id = _clicked(body)
+        tz = await facilitator_tz(runtime, team_id, decision_id)
         async with runtime.sessions() as session, session.begin():
             decision = await routine.snooze(
                 session=session, team_id=team_id, decision_id=decision_id, now=utcnow(), tz=tz
