@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.failures import parse_failure_line
+from bot.failures import ParsedFailure, parse_failure_line
 from bot.questions import FAILURE_CATEGORY_LABELS
 from bot.slack_text import to_plain
 from handlers.ai import categorise_in_thread
@@ -18,6 +18,7 @@ from handlers.failure_log import save_failures
 from handlers.runtime import Runtime
 from handlers.ui.text import safe
 from storage import repository as repo
+from storage.models import Decision
 
 log = logging.getLogger("ragft")
 
@@ -46,24 +47,46 @@ async def _tell(client: AsyncWebClient, event: dict[str, Any], text: str) -> Non
     )
 
 
+async def _first_delivery_thread(
+    runtime: Runtime, team_id: str, event_id: str, event: dict[str, Any]
+) -> tuple[bool, Decision | None]:
+    """Claim the event id (False for a retry or replay) and find the decision it's threaded in."""
+    async with runtime.sessions() as session, session.begin():
+        if not await repo.claim_event(session=session, team_id=team_id, event_id=event_id):
+            return False, None
+        if not event.get("thread_ts"):
+            return True, None
+        return True, await repo.get_decision_by_thread(
+            session=session,
+            team_id=team_id,
+            channel_id=event["channel"],
+            thread_ts=event["thread_ts"],
+        )
+
+
+async def _with_permalink(
+    client: AsyncWebClient, event: dict[str, Any], parsed: ParsedFailure
+) -> ParsedFailure:
+    """The mention itself is the evidence when no link was given."""
+    if parsed.permalink is not None:
+        return parsed
+    try:
+        link = await client.chat_getPermalink(channel=event["channel"], message_ts=event["ts"])
+    except SlackApiError:  # the event is already claimed: log it without the link
+        log.warning("no permalink for a mention in %s", event["channel"])
+        return parsed
+    return ParsedFailure(parsed.explanation, parsed.output, link.get("permalink"))
+
+
 def register(app: AsyncApp, runtime: Runtime) -> None:
     @app.event("app_mention")
     async def mention(body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("bot_id") or "user" not in event:
             return
         team_id = body.get("team_id") or event.get("team")
-        async with runtime.sessions() as session, session.begin():
-            first_time = await repo.claim_event(
-                session=session, team_id=team_id, event_id=body["event_id"]
-            )
-            decision = None
-            if first_time and event.get("thread_ts"):
-                decision = await repo.get_decision_by_thread(
-                    session=session,
-                    team_id=team_id,
-                    channel_id=event["channel"],
-                    thread_ts=event["thread_ts"],
-                )
+        first_time, decision = await _first_delivery_thread(
+            runtime, team_id, body["event_id"], event
+        )
         if not first_time:
             return
         if decision is None or decision.id is None:
@@ -74,27 +97,12 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         if parsed is None:
             await _tell(client, event, HINT)
             return
-        if parsed.permalink is None:
-            try:
-                link = await client.chat_getPermalink(
-                    channel=event["channel"], message_ts=event["ts"]
-                )
-            except SlackApiError:  # the event is already claimed: log it without the link
-                log.warning("no permalink for a mention in %s", event["channel"])
-            else:
-                parsed = type(parsed)(parsed.explanation, parsed.output, link.get("permalink"))
+        parsed = await _with_permalink(client, event, parsed)
+        user = event["user"]
         [item] = await categorise_in_thread(
-            runtime,
-            team_id=team_id,
-            decision_id=decision.id,
-            user_id=event["user"],
-            failures=[parsed],
+            runtime, team_id=team_id, decision_id=decision.id, user_id=user, failures=[parsed]
         )
-        await save_failures(runtime, team_id, decision.id, event["user"], [item])
+        await save_failures(runtime, team_id, decision.id, user, [item])
         await client.reactions_add(channel=event["channel"], timestamp=event["ts"], name="memo")
-        await _tell(
-            client,
-            event,
-            f"Logged as *{FAILURE_CATEGORY_LABELS[item.category].lower()}*: "
-            f"{safe(item.rationale, 500)}",
-        )
+        label = FAILURE_CATEGORY_LABELS[item.category].lower()
+        await _tell(client, event, f"Logged as *{label}*: {safe(item.rationale, 500)}")
