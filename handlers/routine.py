@@ -187,11 +187,7 @@ async def log_command(
 
 
 async def change_cadence(runtime: Runtime, team_id: str, decision_id: int, days: int) -> Decision:
-    async with runtime.sessions() as session:
-        decision = await decisions.get_decision(
-            session=session, team_id=team_id, decision_id=decision_id
-        )
-    tz = await user_tz(runtime.client, decision.facilitator_id)
+    tz = await facilitator_tz(runtime, team_id, decision_id)
     async with runtime.sessions() as session, session.begin():
         decision = await routine.set_cadence(
             session=session,
