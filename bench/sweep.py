@@ -107,7 +107,7 @@ async def measure(url: str, deliver_kind: str) -> tuple[int, float, int]:
     sessions = session_factory(engine)
     fake = None
     if deliver_kind == "slack":
-        from handlers.routine import Deliverer, sweep_runtime
+        from handlers.delivery import Deliverer, sweep_runtime
         from tests.fakes.slack_api import FakeSlack
 
         fake = FakeSlack()

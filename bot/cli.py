@@ -177,7 +177,7 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         )
 
     from bot.scheduler import Sweeper
-    from handlers.routine import Deliverer, sweep_runtime
+    from handlers.delivery import Deliverer, sweep_runtime
     from storage.db import create_engine, session_factory
     from storage.migrate import upgrade
 

@@ -69,7 +69,7 @@ async def lifecycle(runtime: Runtime, engine: AsyncEngine) -> AsyncIterator[None
 
 def reminder_scheduler(runtime: Runtime) -> ReminderScheduler:
     """One APScheduler interval job sweeping the reminder table (see bot.scheduler)."""
-    from handlers.routine import Deliverer, sweep_runtime
+    from handlers.delivery import Deliverer, sweep_runtime
 
     sweeper = Sweeper(
         runtime.sessions, Deliverer(sweep_runtime(runtime.settings, runtime.sessions))

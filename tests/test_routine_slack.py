@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from bot.scheduler import Sweeper
-from handlers.routine import Deliverer, sweep_runtime
+from handlers.delivery import Deliverer, sweep_runtime
 from handlers.ui.ids import ActionId, CallbackId, InputId, pack
 from storage.models import Answer, Decision, FailureExample, OwnerAssignment, Reminder
 from tests.fakes import signing

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from bot.scheduler import MAX_ATTEMPTS, ReminderScheduler, Sweeper
-from handlers.routine import Deliverer, sweep_runtime
+from handlers.delivery import Deliverer, sweep_runtime
 from storage import reminders as reminder_store
 from storage.db import create_engine, session_factory
 from storage.models import Decision, DecisionStatus, Reminder, ReminderKind
