@@ -22,7 +22,8 @@ JUDGEMENTS = {"knowledge": "right with context", "behavior": "still wrong"}
 """The team's judgement of a perfect-context test, as Q1 answers, and how the buttons say it."""
 
 TEST_FIELD_LIMIT = 3000
-SUMMARY_LIMIT = 3000
+SAVED_CONTEXT_LIMIT = 3000
+"""What the facilitator may keep (the model's own draft is capped lower, in bot.llm)."""
 THREAD_MESSAGE_LIMIT = 1000
 THREAD_TEXT_BUDGET = 12_000
 """Characters of the thread's discussion sent to the model at most (the latest messages win)."""
@@ -129,7 +130,7 @@ async def save_context_summary(
             f"Only the facilitator, <@{decision.facilitator_id}>, can set the record's Context "
             "paragraph."
         )
-    decision.context_summary = text.strip()[:SUMMARY_LIMIT] or None
+    decision.context_summary = text.strip()[:SAVED_CONTEXT_LIMIT] or None
     session.add(decision)
     await session.flush()
     return decision

@@ -81,10 +81,6 @@ def decision_ref(token: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def cadence_days(cadence: Cadence) -> int:
-    return CADENCE_DAYS[cadence]
-
-
 def parse_cadence(word: str) -> Cadence | None:
     return _CADENCE_ALIASES.get(word.strip().lower())
 

@@ -9,23 +9,18 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import decisions
-from bot.decisions import PROMPT_ENGINEERING
 from bot.questions import OwnerRole, QuestionKey, Verdict
 from handlers import routine
 from handlers.ai import draft_summary
 from handlers.publish import post_message, refresh, refresh_all, save_message_ts
 from handlers.runtime import Runtime
-from handlers.slack_io import is_admin
+from handlers.slack_io import is_admin, team_id_of
 from handlers.ui import modals
 from handlers.ui.decision import ANSWER_MESSAGE, verdict_message
 from handlers.ui.ids import ActionId, matcher, unpack
 from storage import repository as repo
 
 REVIEW_LIMIT = 45
-
-
-def _team(body: dict[str, Any]) -> str:
-    return body.get("team", {}).get("id") or body["user"]["team_id"]
 
 
 def _user(body: dict[str, Any]) -> str:
@@ -41,7 +36,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     async def answer(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         decision_id, question, value = unpack(_action(body)["value"], 3)
-        team_id = _team(body)
+        team_id = team_id_of(body)
         async with runtime.sessions() as session, session.begin():
             change = await decisions.record_choice(
                 session=session,
@@ -58,7 +53,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     async def settle(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         decision_id, question, value = unpack(_action(body)["selected_option"]["value"], 3)
-        team_id = _team(body)
+        team_id = team_id_of(body)
         async with runtime.sessions() as session, session.begin():
             await decisions.settle(
                 session=session,
@@ -75,7 +70,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         await ack()
         action = _action(body)
         _, decision_id, role = unpack(action["block_id"], 3)
-        team_id = _team(body)
+        team_id = team_id_of(body)
         async with runtime.sessions() as session, session.begin():
             await decisions.assign_owner(
                 session=session,
@@ -96,7 +91,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         decision_id = int(_action(body)["value"])
         async with runtime.sessions() as session:
             state = await decisions.load_state(
-                session=session, team_id=_team(body), decision_id=decision_id
+                session=session, team_id=team_id_of(body), decision_id=decision_id
             )
         await open_modal(
             client, body, modals.labeled_examples_modal(decision_id, state.labeled_examples)
@@ -108,7 +103,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         decision_id = int(_action(body)["value"])
         async with runtime.sessions() as session:
             decision = await decisions.get_decision(
-                session=session, team_id=_team(body), decision_id=decision_id
+                session=session, team_id=team_id_of(body), decision_id=decision_id
             )
         await open_modal(client, body, modals.add_failures_modal(decision_id, decision.title))
 
@@ -118,7 +113,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         decision_id = int(_action(body)["value"])
         async with runtime.sessions() as session:
             failures = await repo.list_failures(
-                session=session, team_id=_team(body), decision_id=decision_id
+                session=session, team_id=team_id_of(body), decision_id=decision_id
             )
         latest = list(failures)[-REVIEW_LIMIT:][::-1]
         view = modals.review_failures_modal(decision_id, latest, len(failures))
@@ -129,7 +124,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         await ack()
         failure_id, category = unpack(_action(body)["selected_option"]["value"], 2)
         decision_id = int(json.loads(body["view"]["private_metadata"])["decision_id"])
-        team_id = _team(body)
+        team_id = team_id_of(body)
         async with runtime.sessions() as session, session.begin():
             await decisions.correct_failure(
                 session=session,
@@ -144,7 +139,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     async def decide(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         decision_id = int(_action(body)["value"])
-        team_id, user_id = _team(body), _user(body)
+        team_id, user_id = team_id_of(body), _user(body)
         async with runtime.sessions() as session:
             decision = await decisions.get_decision(
                 session=session, team_id=team_id, decision_id=decision_id
@@ -178,7 +173,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     async def accept(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         decision_id = int(_action(body)["value"])
-        team_id = _team(body)
+        team_id = team_id_of(body)
         async with runtime.sessions() as session, session.begin():
             decision = await decisions.get_decision(
                 session=session, team_id=team_id, decision_id=decision_id
@@ -199,7 +194,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         decision_id = int(_action(body)["value"])
         async with runtime.sessions() as session:
             decision = await decisions.get_decision(
-                session=session, team_id=_team(body), decision_id=decision_id
+                session=session, team_id=team_id_of(body), decision_id=decision_id
             )
         if _user(body) != decision.facilitator_id:
             raise decisions.NotAllowed(
@@ -208,6 +203,3 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             )
         view = modals.override_modal(decision_id, Verdict(decision.verdict or "rag"))
         await open_modal(client, body, view)
-
-
-__all__ = ["PROMPT_ENGINEERING", "register"]

@@ -26,7 +26,7 @@ from bot.llm import LLMError, run_context_test, summarise_thread
 from bot.questions import VERDICT_LABELS, CategorySource, QuestionKey, Verdict
 from handlers.publish import refresh
 from handlers.runtime import Runtime
-from handlers.slack_io import post_message
+from handlers.slack_io import post_message, team_id_of
 from handlers.ui import ai as ui
 from handlers.ui.decision import Message
 from handlers.ui.ids import ActionId, CallbackId, InputId, matcher, unpack
@@ -97,10 +97,6 @@ async def categorise_in_thread(
 
 
 # The perfect-context test ------------------------------------------------------------------------
-
-
-def _team(body: dict[str, Any]) -> str:
-    return body.get("team", {}).get("id") or body["user"]["team_id"]
 
 
 def _value(values: dict[str, Any], input_id: InputId) -> str:
@@ -227,7 +223,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             return
         async with runtime.sessions() as session:
             decision = await decisions.get_decision(
-                session=session, team_id=_team(body), decision_id=decision_id
+                session=session, team_id=team_id_of(body), decision_id=decision_id
             )
         if decision.status != DecisionStatus.OPEN:
             raise NotAllowed(f"Decision #{decision_id} is already {decision.status}.")
@@ -278,7 +274,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     async def judge(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         test_id, judgement = unpack(body["actions"][0]["value"], 2)
-        team_id = _team(body)
+        team_id = team_id_of(body)
         async with runtime.sessions() as session, session.begin():
             test = await assist.judge_context_test(
                 session=session,
@@ -299,7 +295,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         async with runtime.sessions() as session, session.begin():
             return await assist.save_context_summary(
                 session=session,
-                team_id=_team(body),
+                team_id=team_id_of(body),
                 decision_id=decision_id,
                 user_id=body["user"]["id"],
                 text=text,
@@ -322,7 +318,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         decision_id, draft = unpack(body["actions"][0]["value"], 2)
         async with runtime.sessions() as session:
             decision = await decisions.get_decision(
-                session=session, team_id=_team(body), decision_id=int(decision_id)
+                session=session, team_id=team_id_of(body), decision_id=int(decision_id)
             )
         if body["user"]["id"] != decision.facilitator_id:
             raise NotAllowed(

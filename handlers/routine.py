@@ -28,7 +28,7 @@ from handlers.commands import VISIBLE, Handler, find_decision, reply
 from handlers.failure_log import log_failures
 from handlers.publish import post_thread, refresh
 from handlers.runtime import Runtime
-from handlers.slack_io import NOT_IN_CHANNEL, post_message, slack_error
+from handlers.slack_io import NOT_IN_CHANNEL, post_message, slack_error, team_id_of
 from handlers.ui.ids import ActionId, CallbackId, InputId, matcher, unpack
 from handlers.ui.replies import status_message
 from handlers.ui.review import (
@@ -282,13 +282,9 @@ async def announce_decided(runtime: Runtime, state: DecisionState, old: Decision
 # The review's buttons ----------------------------------------------------------------------------
 
 
-def _team(body: dict[str, Any]) -> str:
-    return body.get("team", {}).get("id") or body["user"]["team_id"]
-
-
 def _clicked(body: dict[str, Any]) -> tuple[int, str, str]:
     """(decision id, team id, user id) of a button whose value is the decision id."""
-    return int(body["actions"][0]["value"]), _team(body), body["user"]["id"]
+    return int(body["actions"][0]["value"]), team_id_of(body), body["user"]["id"]
 
 
 async def facilitator_tz(runtime: Runtime, team_id: str, decision_id: int) -> str | None:
@@ -334,7 +330,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     @app.shortcut(CallbackId.LOG_FAILURE)
     async def log_failure_shortcut(ack: AsyncAck, body: dict[str, Any], client) -> None:
         await ack()
-        team_id, channel_id = _team(body), body["channel"]["id"]
+        team_id, channel_id = team_id_of(body), body["channel"]["id"]
         found, default = await decision_choices(runtime, team_id, channel_id)
         message_ts = body.get("message_ts") or body["message"]["ts"]
         try:
@@ -369,7 +365,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         item = ParsedFailure(
             explanation=why[:1000], output=output or None, permalink=meta.get("permalink")
         )
-        team_id, user_id = _team(body), body["user"]["id"]
+        team_id, user_id = team_id_of(body), body["user"]["id"]
         decision, categorised = await log_failures(runtime, team_id, int(selected), user_id, [item])
         await tell(
             client, meta.get("channel_id") or user_id, user_id, logged_text(decision, categorised)
@@ -409,7 +405,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         await ack()
         decision_id, team_id, user_id = (
             int(body["actions"][0]["value"]),
-            _team(body),
+            team_id_of(body),
             body["user"]["id"],
         )
         new = await rerun(runtime, team_id, decision_id, user_id)
@@ -431,7 +427,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     async def cadence_selected(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         decision_id, days = unpack(body["actions"][0]["selected_option"]["value"], 2)
-        decision = await change_cadence(runtime, _team(body), int(decision_id), int(days))
+        decision = await change_cadence(runtime, team_id_of(body), int(decision_id), int(days))
         await respond(
             text=cadence_text(decision), response_type="ephemeral", replace_original=False
         )

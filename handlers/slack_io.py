@@ -20,6 +20,11 @@ class BotNotInChannel(UserError):
         )
 
 
+def team_id_of(body: dict[str, Any]) -> str:
+    """The workspace of an interactive payload (block action, shortcut, view submission)."""
+    return body.get("team", {}).get("id") or body["user"]["team_id"]
+
+
 def slack_error(exc: SlackApiError) -> str:
     return str(exc.response.get("error", "unknown_error"))
 
