@@ -33,12 +33,12 @@ import psycopg
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import make_url
 
-from bot.scheduler import Outcome, Progress, Sweeper
+from bot.reminders.sweeper import Outcome, Progress, Sweeper
 from bot.settings import Settings, normalize_database_url
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Decision, Reminder
-from storage.reminders import Claimed
+from storage.repositories.reminder_repo import Claimed
 
 NOW = datetime(2027, 3, 1, 12, tzinfo=UTC)
 CHUNK = 5_000
@@ -107,7 +107,7 @@ async def measure(url: str, deliver_kind: str) -> tuple[int, float, int]:
     sessions = session_factory(engine)
     fake = None
     if deliver_kind == "slack":
-        from handlers.delivery import Deliverer, sweep_runtime
+        from handlers.reminder_delivery import Deliverer, sweep_runtime
         from tests.fakes.slack_api import FakeSlack
 
         fake = FakeSlack()

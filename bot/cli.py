@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import NoReturn, TextIO
 
-from bot.answers_input import AnswersError, parse_answers
-from bot.classifier import classify as classify_offline
-from bot.costs import CostAssumptions, estimate
-from bot.engine import recommend
+from bot.domain.answers_json import AnswersError, parse_answers
+from bot.domain.classifier import classify as classify_offline
+from bot.domain.costs import CostAssumptions, estimate
+from bot.domain.recommend_markdown import render_markdown
+from bot.domain.rule import recommend
 from bot.settings import ConfigError, Settings, load_settings
-from bot.summary import render_markdown
 
 EXIT_BAD_INPUT = 2
 
@@ -78,7 +78,7 @@ def _write_classified(out: TextIO, text: str, category: str, source: str) -> Non
 def cmd_classify(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     """The model answers when OPENAI_API_KEY is set (30 lines per request), unless --offline;
     a batch it can't answer usably falls back to the offline classifier, line by line."""
-    from bot.llm import BATCH_SIZE, build_llm
+    from bot.llm.client import BATCH_SIZE, build_llm
 
     llm = None if args.offline else build_llm(_settings())
     if llm is None:
@@ -89,8 +89,8 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
                 _write_classified(out, text, str(result.category), str(result.source))
         return 0
 
-    from bot.decisions import categorise
-    from bot.failures import ParsedFailure
+    from bot.domain.failure_lines import ParsedFailure
+    from bot.services.state import categorise
 
     def flush(runner: asyncio.Runner, batch: list[str]) -> None:
         items = runner.run(categorise([ParsedFailure(text) for text in batch], llm))
@@ -138,7 +138,7 @@ def cmd_db_upgrade(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 def cmd_serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     import logging
 
-    from bot import serve
+    from handlers import serve
 
     settings = _settings()
     mode = "socket" if settings.slack_app_token is not None and not args.http else "http"
@@ -176,8 +176,8 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
             "Bot User OAuth Token) in the environment or .env"
         )
 
-    from bot.scheduler import Sweeper
-    from handlers.delivery import Deliverer, sweep_runtime
+    from bot.reminders.sweeper import Sweeper
+    from handlers.reminder_delivery import Deliverer, sweep_runtime
     from storage.db import create_engine, session_factory
     from storage.migrate import upgrade
 

@@ -13,13 +13,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.coalesce import Coalescer
-from bot.errors import UserError
-from bot.llm import build_llm
+from bot.domain.errors import UserError
+from bot.llm.client import build_llm
 from bot.settings import Settings
-from handlers import actions, ai, commands, events, routine, views
-from handlers.publish import render_message
+from handlers.coalesce import Coalescer
+from handlers.listeners import decision_actions as actions
+from handlers.listeners import mentions as events
+from handlers.listeners import modal_submissions as views
+from handlers.listeners import model_steps as ai
+from handlers.listeners import routine_listeners as routine
+from handlers.listeners import slash_command as commands
 from handlers.runtime import Runtime, build_client
+from handlers.thread import render_message
 
 log = logging.getLogger("ragft")
 

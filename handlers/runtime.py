@@ -10,9 +10,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.coalesce import Coalescer
-from bot.llm import LLM
+from bot.llm.client import LLM
 from bot.settings import Settings
+from handlers.coalesce import Coalescer
 
 RATE_LIMIT_RETRIES = 3
 
@@ -47,4 +47,4 @@ class Runtime:
     settings: Settings
     refresher: Coalescer[MessageKey] = field(init=False)
     llm: LLM | None = None
-    """The process's one model client; None without OPENAI_API_KEY (see bot.llm.build_llm)."""
+    """The process's one model client; None without OPENAI_API_KEY (see build_llm)."""

@@ -1,7 +1,7 @@
 """SQLModel tables. Every row carries the Slack ``team_id`` it belongs to.
 
-Enum-valued columns are stored as plain strings (the values of the StrEnums in ``bot.questions``
-and below) so that migrations never have to alter a database enum type.
+Enum-valued columns are stored as plain strings (the values of the StrEnums in
+``bot.domain``) so that migrations never have to alter a database enum type.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 import pytest
 
-from bot.answers_input import AnswersError, parse_answers
-from bot.engine import Answers, FailureCounts, recommend
-from bot.questions import KnowledgeChange, OwnerRole, ProblemType, Verdict
+from bot.domain.answers_json import AnswersError, parse_answers
+from bot.domain.questions import KnowledgeChange, OwnerRole, ProblemType, Verdict
+from bot.domain.rule import Answers, FailureCounts, recommend
 
 FULL = {
     "title": "Support bot tone",

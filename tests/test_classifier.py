@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.classifier import Classification, classify, classify_many
-from bot.questions import CategorySource, FailureCategory
+from bot.domain.classifier import Classification, classify, classify_many
+from bot.domain.questions import CategorySource, FailureCategory
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LABELED = Path(__file__).parent / "data" / "labeled_failures.json"
@@ -140,7 +140,7 @@ def test_accuracy(name: str, path: Path, request: pytest.FixtureRequest) -> None
 
 def test_does_not_import_heavy_dependencies() -> None:
     code = (
-        "import bot.classifier, sys; print([m for m in sys.modules if m.split('.')[0] in "
+        "import bot.domain.classifier, sys; print([m for m in sys.modules if m.split('.')[0] in "
         "{'slack_bolt','slack_sdk','sqlmodel','sqlalchemy','openai'}])"
     )
     out = subprocess.run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import Cadence, CommandError, Subcommand, parse_command
+from bot.domain.command_parser import Cadence, CommandError, Subcommand, parse_command
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from bot.costs import CostAssumptions, Range, assumption_lines, estimate, format_dollars
+from bot.domain.costs import CostAssumptions, Range, assumption_lines, estimate, format_dollars
 
 
 def test_defaults_are_the_framework_numbers():

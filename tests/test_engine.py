@@ -7,8 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.costs import estimate
-from bot.engine import (
+from bot.domain.costs import estimate
+from bot.domain.questions import (
+    VERDICT_LABELS,
+    KnowledgeChange,
+    OwnerRole,
+    ProblemType,
+    QuestionKey,
+    Verdict,
+)
+from bot.domain.recommend_markdown import render_markdown
+from bot.domain.rule import (
     CONDITION_LABELS,
     Answers,
     Condition,
@@ -17,15 +26,6 @@ from bot.engine import (
     Recommendation,
     recommend,
 )
-from bot.questions import (
-    VERDICT_LABELS,
-    KnowledgeChange,
-    OwnerRole,
-    ProblemType,
-    QuestionKey,
-    Verdict,
-)
-from bot.summary import render_markdown
 
 ALL_OWNERS = {
     OwnerRole.TRAINING_DATA: "U_DATA",
@@ -559,7 +559,8 @@ def test_summary_of_empty_answers_shows_unknowns():
 def test_core_modules_do_not_import_slack_db_or_openai():
     code = (
         "import sys\n"
-        "import bot.engine, bot.costs, bot.summary, bot.answers_input\n"
+        "import bot.domain.rule, bot.domain.costs\n"
+        "import bot.domain.recommend_markdown, bot.domain.answers_json\n"
         "banned = ('slack_bolt', 'slack_sdk', 'sqlmodel', 'sqlalchemy', 'openai')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in banned))\n"
     )

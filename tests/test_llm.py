@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.decisions import Categorised, categorise
-from bot.failures import ParsedFailure
-from bot.llm import (
+from bot.domain.failure_lines import ParsedFailure
+from bot.llm.client import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     LLMError,
@@ -20,6 +19,7 @@ from bot.llm import (
     run_context_test,
     summarise_thread,
 )
+from bot.services.state import Categorised, categorise
 from bot.settings import DEFAULT_OPENAI_MODEL, Settings
 from tests.fakes.openai_api import FakeOpenAI, Reply
 

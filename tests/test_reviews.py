@@ -5,8 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.chart import quarters_png
-from bot.reviews import Tally, evaluate_nudge, next_slot, per_quarter, review_due, trend_line
+from bot.domain.review_schedule import (
+    Tally,
+    evaluate_nudge,
+    next_slot,
+    per_quarter,
+    review_due,
+    trend_line,
+)
+from handlers.ui.review_chart import quarters_png
 
 NY = "America/New_York"
 

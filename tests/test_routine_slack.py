@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from bot.scheduler import Sweeper
-from handlers.delivery import Deliverer, sweep_runtime
+from bot.reminders.sweeper import Sweeper
+from handlers.reminder_delivery import Deliverer, sweep_runtime
 from handlers.ui.ids import ActionId, CallbackId, InputId, pack
 from storage.models import Answer, Decision, FailureExample, OwnerAssignment, Reminder
 from tests.fakes import signing

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.llm import build_llm
+from bot.llm.client import build_llm
 from handlers.ui.ids import ActionId, CallbackId, InputId, pack
 from storage.models import Answer, ContextTest, Decision, FailureExample
 from tests.fakes import signing

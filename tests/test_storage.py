@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import repository as repo
 from storage.db import create_engine
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.models import (
@@ -22,6 +21,7 @@ from storage.models import (
     Reminder,
     ReminderKind,
 )
+from storage.repositories import decision_repo as repo
 
 TEAM_A = "T0AAAAAAAA"
 TEAM_B = "T0BBBBBBBB"

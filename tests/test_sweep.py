@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.scheduler import MAX_ATTEMPTS, ReminderScheduler, Sweeper
-from handlers.delivery import Deliverer, sweep_runtime
-from storage import reminders as reminder_store
+from bot.reminders.sweeper import MAX_ATTEMPTS, ReminderScheduler, Sweeper
+from handlers.reminder_delivery import Deliverer, sweep_runtime
 from storage.db import create_engine, session_factory
 from storage.models import Decision, DecisionStatus, Reminder, ReminderKind
+from storage.repositories import reminder_repo as reminder_store
 from tests.slack_app import CHANNEL, FACILITATOR, text_of
 from tests.test_cli import run
 from tests.test_routine_slack import decided, in_thread

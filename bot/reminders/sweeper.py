@@ -1,0 +1,272 @@
+"""Reminders are rows; APScheduler is only the clock.
+
+Every process runs one ``AsyncIOScheduler`` job (every 60 s, coalesced, ``max_instances=1``)
+that calls ``Sweeper.sweep``. A sweep claims due reminders in batches (one ``UPDATE … RETURNING``
+statement each, see ``reminder_repo.claim_due``), delivers each with a time limit well inside
+the lease, and records the outcome:
+
+* **sent** only after Slack accepted every message. A reminder that posts several messages saves
+  each accepted step in its payload, so a retry never repeats one;
+* on any error: pending again after a backoff (at least Slack's ``Retry-After``), unclaimed;
+  after ``MAX_ATTEMPTS`` it is **failed**, and ``last_error`` shows in ``/ragft status``;
+* a claimer that dies leaves its claim to expire after the lease; another process takes it over.
+
+Nothing is stored in APScheduler, so replicas never share a job store, and a restart sends what
+fell due while the bot was down once (the first run starts at once; one row is one message).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import ReminderStatus, utcnow
+from storage.repositories import reminder_repo as reminders
+from storage.repositories.reminder_repo import LEASE, Claimed
+
+log = logging.getLogger("ragft.sweep")
+
+INTERVAL_SECONDS = 60
+BATCH = 10
+DELIVERY_TIMEOUT = timedelta(seconds=45)
+"""Per reminder. BATCH × DELIVERY_TIMEOUT stays well inside the lease, so no live claim expires."""
+MAX_ATTEMPTS = 5
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
+assert BATCH * DELIVERY_TIMEOUT < LEASE
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Progress:
+    """The steps of one reminder that Slack already accepted, saved as they happen."""
+
+    def __init__(self, save: Callable[[dict[str, Any]], Awaitable[None]], payload: dict) -> None:
+        self._save = save
+        self.payload: dict[str, Any] = dict(payload)
+        self.payload.setdefault("steps", {})
+
+    def done(self, name: str) -> Any:
+        return self.payload["steps"].get(name)
+
+    async def step(self, name: str, action: Callable[[], Awaitable[Any]]) -> Any:
+        """Run ``action`` unless an earlier attempt already did; remember its result."""
+        if name in self.payload["steps"]:
+            return self.payload["steps"][name]
+        result = await action()
+        self.payload["steps"][name] = result
+        await self._save(self.payload)
+        return result
+
+
+@dataclass
+class Outcome:
+    status: str = ReminderStatus.SENT
+    line: str | None = None
+    """What was sent, for ``ragft sweep`` (None when nothing was posted)."""
+    after: Callable[[AsyncSession], Awaitable[None]] | None = None
+    """Database work committed together with marking the reminder done."""
+    then: Callable[[], Awaitable[None]] | None = None
+    """Cosmetic follow-up once it's marked done (re-rendering the root message); its errors are
+    logged, since the reminder itself was delivered."""
+
+
+class Deliver(Protocol):
+    async def __call__(self, claim: Claimed, progress: Progress, now: datetime) -> Outcome: ...
+
+
+@dataclass
+class SweepReport:
+    sent: list[str] = field(default_factory=list)
+    done: int = 0
+    retrying: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def retry_after(error: BaseException) -> timedelta | None:
+    """Slack's ``Retry-After`` on a 429, when the error carries one."""
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    try:
+        return timedelta(seconds=int(value)) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def describe(error: BaseException) -> str:
+    response = getattr(error, "response", None)
+    if response is not None and hasattr(response, "get"):
+        status = getattr(response, "status_code", None)
+        return f"Slack said {response.get('error', 'error')}" + (
+            f" (HTTP {status})" if status else ""
+        )
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    return f"{type(error).__name__}: {error}"[:300]
+
+
+class Sweeper:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        deliver: Deliver,
+        *,
+        worker: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        batch: int = BATCH,
+        lease: timedelta = LEASE,
+        timeout: timedelta = DELIVERY_TIMEOUT,
+    ) -> None:
+        self.sessions = sessions
+        self.deliver = deliver
+        self.worker = worker or worker_id()
+        self.clock = clock
+        self.batch = batch
+        self.lease = lease
+        self.timeout = timeout
+
+    async def sweep(self, now: datetime | None = None) -> SweepReport:
+        """Send everything due at ``now`` (default: the clock) that nobody else holds."""
+        report = SweepReport()
+        while True:
+            clock = self.clock()
+            due_at = now or clock
+            async with self.sessions() as session, session.begin():
+                claims = await reminders.claim_due(
+                    session=session,
+                    now=due_at,
+                    clock=clock,
+                    worker=self.worker,
+                    limit=self.batch,
+                    lease=self.lease,
+                )
+            if not claims:
+                return report
+            for claim in claims:
+                await self._process(claim, due_at, report)
+
+    async def _process(self, claim: Claimed, now: datetime, report: SweepReport) -> None:
+        async def save(payload: dict[str, Any]) -> None:
+            async with self.sessions() as session, session.begin():
+                await reminders.save_progress(
+                    session=session, claim=claim, worker=self.worker, payload=payload
+                )
+
+        progress = Progress(save, claim.payload)
+        try:
+            async with asyncio.timeout(self.timeout.total_seconds()):
+                outcome = await self.deliver(claim, progress, now)
+        except Exception as error:  # recorded on the row and logged, then retried or failed
+            await self._failed(claim, progress, error, now, report)
+            return
+        async with self.sessions() as session, session.begin():
+            held = await reminders.finish(
+                session=session,
+                claim=claim,
+                worker=self.worker,
+                at=self.clock(),
+                payload=progress.payload,
+                status=outcome.status,
+            )
+            if held and outcome.after is not None:
+                await outcome.after(session)
+        if not held:
+            log.warning("reminder %s: claim lost before it was marked done", claim.id)
+            return
+        report.done += 1
+        if outcome.line:
+            report.sent.append(outcome.line)
+        if outcome.then is not None:
+            try:
+                await outcome.then()
+            except Exception:  # the reminder was delivered; a stale root message is logged
+                log.warning("reminder %s: follow-up failed", claim.id, exc_info=True)
+
+    async def _failed(
+        self,
+        claim: Claimed,
+        progress: Progress,
+        error: Exception,
+        now: datetime,
+        report: SweepReport,
+    ) -> None:
+        message = describe(error)
+        label = f"reminder {claim.id} ({claim.kind}, decision #{claim.decision_id})"
+        retry_at = None
+        if claim.attempts < MAX_ATTEMPTS:
+            wait = BACKOFF[min(claim.attempts, len(BACKOFF)) - 1]
+            wait = max(wait, retry_after(error) or timedelta(0))
+            retry_at = max(now, self.clock()) + wait
+            log.warning("%s: attempt %d failed (%s); retrying", label, claim.attempts, message)
+            report.retrying.append(f"{label}: {message}; retrying at {retry_at.isoformat()}")
+        else:
+            log.error("%s: giving up after %d attempts", label, claim.attempts, exc_info=error)
+            report.failed.append(f"{label}: {message}; failed after {claim.attempts} attempts")
+        async with self.sessions() as session, session.begin():
+            await reminders.retry_or_fail(
+                session=session,
+                claim=claim,
+                worker=self.worker,
+                error=message,
+                retry_at=retry_at,
+                payload=progress.payload,
+            )
+
+
+class ReminderScheduler:
+    """The clock: one interval job per process. Its first run starts at once, so reminders
+    that fell due while the process was down go out on start (once: coalesced)."""
+
+    def __init__(self, sweeper: Sweeper, interval: float = INTERVAL_SECONDS) -> None:
+        self.sweeper = sweeper
+        self.interval = interval
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self._running: set[asyncio.Task[Any]] = set()
+
+    def start(self) -> None:
+        self.scheduler.add_job(
+            self._tick,
+            "interval",
+            seconds=self.interval,
+            id="ragft-sweep",
+            coalesce=True,
+            max_instances=1,
+            next_run_time=datetime.now(UTC),
+            misfire_grace_time=int(self.interval),
+        )
+        self.scheduler.start()
+
+    async def _tick(self) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._running.add(task)
+        try:
+            report = await self.sweeper.sweep()
+        finally:
+            self._running.discard(task)
+        for line in report.sent:
+            log.info("sent %s", line)
+
+    async def stop(self, grace: float = 30.0) -> None:
+        """Stop the clock, and let a sweep in progress finish first: it holds claims, and
+        APScheduler's shutdown would cancel it between posting and marking sent."""
+        if self.scheduler.running:
+            self.scheduler.pause()
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=grace)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler finishes shutting down on the loop

@@ -1,0 +1,53 @@
+"""Posting to Slack: joining public channels when needed, and saying so when it can't."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.errors import UserError
+
+NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found"})
+
+
+class BotNotInChannel(UserError):
+    def __init__(self) -> None:
+        super().__init__(
+            "I'm not in this conversation, and it's private (or a DM), so I can't join by "
+            "myself. Invite me with `/invite @ragft`, then run the command again."
+        )
+
+
+def team_id_of(body: dict[str, Any]) -> str:
+    """The workspace of an interactive payload (block action, shortcut, view submission)."""
+    return body.get("team", {}).get("id") or body["user"]["team_id"]
+
+
+def slack_error(exc: SlackApiError) -> str:
+    return str(exc.response.get("error", "unknown_error"))
+
+
+async def join(client: AsyncWebClient, channel: str) -> None:
+    try:
+        await client.conversations_join(channel=channel)
+    except SlackApiError as exc:
+        raise BotNotInChannel() from exc
+
+
+async def post_message(client: AsyncWebClient, *, channel: str, **kwargs: Any) -> str:
+    """Post, joining a public channel first if the bot isn't in it. Returns the message ts."""
+    try:
+        response = await client.chat_postMessage(channel=channel, **kwargs)
+    except SlackApiError as exc:
+        if slack_error(exc) not in NOT_IN_CHANNEL:
+            raise
+        await join(client, channel)
+        response = await client.chat_postMessage(channel=channel, **kwargs)
+    return str(response["ts"])
+
+
+async def is_admin(client: AsyncWebClient, user_id: str) -> bool:
+    user = (await client.users_info(user=user_id))["user"]
+    return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
