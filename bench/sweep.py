@@ -107,7 +107,7 @@ async def measure(url: str, deliver_kind: str) -> tuple[int, float, int]:
     sessions = session_factory(engine)
     fake = None
     if deliver_kind == "slack":
-        from handlers.reminder_delivery import Deliverer, sweep_runtime
+        from handlers.reminder_delivery import build_deliverer, sweep_runtime
         from tests.fakes.slack_api import FakeSlack
 
         fake = FakeSlack()
@@ -115,7 +115,7 @@ async def measure(url: str, deliver_kind: str) -> tuple[int, float, int]:
         settings = Settings(
             _env_file=None, slack_bot_token="xoxb-bench", slack_api_url=fake.url, database_url=url
         )
-        deliver = Deliverer(sweep_runtime(settings, sessions))
+        deliver = build_deliverer(sweep_runtime(settings, sessions))
     else:
         deliver = noop
     sweeper = Sweeper(sessions, deliver, clock=lambda: NOW)

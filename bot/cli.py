@@ -78,7 +78,8 @@ def _write_classified(out: TextIO, text: str, category: str, source: str) -> Non
 def cmd_classify(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     """The model answers when OPENAI_API_KEY is set (30 lines per request), unless --offline;
     a batch it can't answer usably falls back to the offline classifier, line by line."""
-    from bot.llm.client import BATCH_SIZE, build_llm
+    from bot.llm.client import build_llm
+    from bot.llm.tasks import BATCH_SIZE
 
     llm = None if args.offline else build_llm(_settings())
     if llm is None:
@@ -90,7 +91,7 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         return 0
 
     from bot.domain.failure_lines import ParsedFailure
-    from bot.services.state import categorise
+    from bot.services.failure_logging import categorise
 
     def flush(runner: asyncio.Runner, batch: list[str]) -> None:
         items = runner.run(categorise([ParsedFailure(text) for text in batch], llm))
@@ -177,7 +178,7 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         )
 
     from bot.reminders.sweeper import Sweeper
-    from handlers.reminder_delivery import Deliverer, sweep_runtime
+    from handlers.reminder_delivery import build_deliverer, sweep_runtime
     from storage.db import create_engine, session_factory
     from storage.migrate import upgrade
 
@@ -186,7 +187,7 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         try:
             await upgrade(engine)
             sessions = session_factory(engine)
-            sweeper = Sweeper(sessions, Deliverer(sweep_runtime(settings, sessions)))
+            sweeper = Sweeper(sessions, build_deliverer(sweep_runtime(settings, sessions)))
             return await sweeper.sweep(now)
         finally:
             await engine.dispose()

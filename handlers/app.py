@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -17,21 +18,43 @@ from bot.domain.errors import UserError
 from bot.llm.client import build_llm
 from bot.settings import Settings
 from handlers.coalesce import Coalescer
-from handlers.listeners import decision_actions as actions
-from handlers.listeners import mentions as events
-from handlers.listeners import modal_submissions as views
-from handlers.listeners import model_steps as ai
-from handlers.listeners import routine_listeners as routine
-from handlers.listeners import slash_command as commands
+from handlers.listeners import (
+    context_summary,
+    decision_actions,
+    failure_shortcut,
+    mentions,
+    modal_submissions,
+    perfect_context,
+    review_buttons,
+    slash_command,
+)
+from handlers.payloads import where
 from handlers.runtime import Runtime, build_client
 from handlers.thread import render_message
 
 log = logging.getLogger("ragft")
 
+LISTENER_MODULES = (
+    slash_command,
+    decision_actions,
+    modal_submissions,
+    mentions,
+    perfect_context,
+    context_summary,
+    review_buttons,
+    failure_shortcut,
+)
+
 BOLT_ACK_POLL = 0.05
 """Bolt 1.30's async runner resets ``ack.response`` when a listener fails after acking. If that
 happens before its 10 ms poll has seen the ack, the HTTP response waits the whole 3 s ack timeout
 and Slack shows the user a timeout. The error handler waits this long first, so the ack is seen."""
+
+VERIFIED = "ragft_verified"
+"""Set in Bolt's context by ragft's first global middleware. Bolt runs global middleware in
+order, its own first, and its RequestVerification answers 401 without calling the rest, so the
+flag means the signature checked out. An error raised before it (in verification itself, say)
+has no flag."""
 
 GENERIC_ERROR = (
     "Sorry, something went wrong on my side and I couldn't finish that. Please try again in a "
@@ -47,32 +70,31 @@ def error_text(error: Exception) -> str:
     return GENERIC_ERROR.format(kind=type(error).__name__)
 
 
-def _where(body: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
-    """(channel, user, thread_ts) of the request, where it has them."""
-    event = body.get("event") or {}
-    channel = (
-        body.get("channel_id")
-        or (body.get("channel") or {}).get("id")
-        or (body.get("container") or {}).get("channel_id")
-        or event.get("channel")
-    )
-    user = body.get("user_id") or (body.get("user") or {}).get("id") or event.get("user")
-    thread = (body.get("container") or {}).get("thread_ts") or event.get("thread_ts")
-    return channel, user, thread
-
-
 async def tell_user(
-    error: Exception, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond | None
+    error: Exception, body: Any, client: AsyncWebClient, respond: AsyncRespond | None
 ) -> None:
     text = error_text(error)
     if respond is not None and respond.response_url:
         await respond(text=text, response_type="ephemeral", replace_original=False)
         return
-    channel, user, thread = _where(body)
-    if channel and user:
-        await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread, text=text)
-    elif user:
-        await client.chat_postMessage(channel=user, text=text)
+    place = where(body)
+    if place.channel and place.user:
+        await client.chat_postEphemeral(
+            channel=place.channel, user=place.user, thread_ts=place.thread, text=text
+        )
+    elif place.user:
+        await client.chat_postMessage(channel=place.user, text=text)
+
+
+def trusted(request: AsyncBoltRequest) -> bool:
+    """Whether the error handler may act on ``request``: it came over Socket Mode (an
+    authenticated connection) or through Bolt's signature check (see VERIFIED)."""
+    return request.mode == "socket_mode" or request.context.get(VERIFIED) is True
+
+
+async def mark_verified(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
+    context[VERIFIED] = True
+    await next()
 
 
 def create_app(
@@ -89,26 +111,41 @@ def create_app(
         request_verification_enabled=secret is not None,
         logger=log,
     )
+    if secret is not None:  # without one Bolt checks no signature, so nothing HTTP is trusted
+        app.middleware(mark_verified)  # before any other: it must run right after Bolt's own
     runtime = Runtime(sessions=sessions, client=client, settings=settings)
     runtime.llm = build_llm(settings)  # one model client for the process, or None without a key
     runtime.refresher = Coalescer(lambda key: render_message(runtime, key))
 
-    commands.register(app, runtime, extra=routine.SUBCOMMANDS)
-    actions.register(app, runtime)
-    views.register(app, runtime)
-    events.register(app, runtime)
-    ai.register(app, runtime)
-    routine.register(app, runtime)
+    async def provide_runtime(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+    ) -> None:
+        context["runtime"] = runtime
+        await next()
+
+    app.middleware(provide_runtime)
+    for module in LISTENER_MODULES:
+        module.register(app, runtime)
 
     @app.error
     async def on_error(
-        error: Exception, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+        error: Exception,
+        request: AsyncBoltRequest,
+        body: Any,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
     ) -> None:
+        if not trusted(request):  # never answer, post or DM on the word of an unsigned body
+            log.warning("ignored %s raised for an unverified request", type(error).__name__)
+            return
         await asyncio.sleep(BOLT_ACK_POLL)
         if isinstance(error, UserError):
             log.info("user error: %s", error)
         else:
             log.error("listener failed", exc_info=error)
-        await tell_user(error, body, client, respond)
+        try:
+            await tell_user(error, body, client, respond)
+        except SlackApiError as exc:  # the user can't be reached there: nothing more to do
+            log.warning("couldn't tell the user (Slack said %s)", exc.response.get("error"))
 
     return app, runtime

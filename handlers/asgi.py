@@ -1,31 +1,189 @@
-"""The HTTP app: Bolt's Starlette adapter at POST /slack/events, and GET /healthz."""
+"""The HTTP app: Bolt's Starlette adapter at POST /slack/events, and GET /healthz.
+
+Every POST is checked here before Bolt sees it: signature headers, a capped body, the signature,
+then whether Bolt can parse the body. A request that fails is answered with a short plain-text
+401, 413 or 400 and reaches no listener, no error handler and no Slack API call. The one unsigned
+request answered 200 is Slack's ``ssl_check`` probe, and it too stops here.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from urllib.parse import parse_qs
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Message
+
+log = logging.getLogger("ragft")
 
 Lifecycle = Callable[[], AbstractAsyncContextManager[None]]
 
+MAX_BODY_BYTES = 1024 * 1024
+"""Slack's requests are a few KiB; a modal submission carrying its whole view (at most 100 blocks)
+still fits, URL-encoded."""
+MAX_CLOCK_SKEW = 5 * 60
+"""Seconds a request's timestamp may be from now: Slack's replay window."""
+SSL_CHECK_BYTES = 1024
+"""The most of an unsigned body read, to see whether it is Slack's ``ssl_check`` probe."""
+BODY_TYPES = frozenset({"application/json", "application/x-www-form-urlencoded"})
+
+TIMESTAMP_HEADER = "x-slack-request-timestamp"
+SIGNATURE_HEADER = "x-slack-signature"
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+_LENGTH = re.compile(r"[0-9]{1,18}")
+
+_ANSWERS = {
+    400: "malformed request body",
+    401: "invalid request signature",
+    413: "request body too large",
+}
+
+
+def refuse(status: int, reason: str) -> Response:
+    log.info("refused a request to /slack/events (%d): %s", status, reason)
+    return PlainTextResponse(_ANSWERS[status], status_code=status)
+
+
+def header_problem(headers: Headers, now: float) -> str | None:
+    """Why the signature headers cannot be those of a fresh Slack request, or None if they can."""
+    timestamps, signatures = headers.getlist(TIMESTAMP_HEADER), headers.getlist(SIGNATURE_HEADER)
+    if len(timestamps) != 1 or len(signatures) != 1:
+        return "missing or repeated signature headers"
+    if not _TIMESTAMP.fullmatch(timestamps[0]):
+        return "the timestamp is not a number"
+    if abs(now - int(timestamps[0])) > MAX_CLOCK_SKEW:
+        return "the timestamp is more than five minutes from now"
+    if not _SIGNATURE.fullmatch(signatures[0]):
+        return "the signature is not v0=<sha256 hex>"
+    return None
+
+
+async def read_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is longer than ``limit`` (the rest is never read)."""
+    declared = request.headers.get("content-length", "")
+    if _LENGTH.fullmatch(declared) and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def media_type(headers: Headers) -> str:
+    return headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def is_ssl_check(request: Request) -> bool:
+    """Whether this unsigned request is Slack's certificate probe of a slash command's URL,
+    ``ssl_check=1&token=…``, which Slack sends without signature headers and wants a 200 for."""
+    headers = request.headers
+    if TIMESTAMP_HEADER in headers or SIGNATURE_HEADER in headers:
+        return False
+    if media_type(headers) != "application/x-www-form-urlencoded":
+        return False
+    raw = await read_body(request, SSL_CHECK_BYTES)
+    if raw is None or not raw.isascii():
+        return False
+    return parse_qs(raw.decode("ascii")).get("ssl_check") == ["1"]
+
+
+def body_problem(request: Request, body: str) -> str | None:
+    """Why Bolt could not take this (verified) body, or None: Bolt's own parser is the judge."""
+    content_type = media_type(request.headers)
+    if content_type not in BODY_TYPES:
+        return f"unsupported content type {content_type or '(none)'!r}"
+    try:  # exactly what AsyncSlackRequestHandler will build from it
+        parsed = AsyncBoltRequest(
+            body=body,
+            query=request.query_params,  # type: ignore[arg-type]
+            headers=request.headers,  # type: ignore[arg-type]
+        )
+    except Exception as exc:  # a malformed body: answered 400, not with a traceback
+        return f"Bolt cannot parse it ({type(exc).__name__})"
+    if not isinstance(parsed.body, dict):
+        return "it is not a JSON object"
+    return None
+
+
+def replay(request: Request, body: bytes) -> Request:
+    """``request`` again, its body already read: the new Request yields ``body``, then passes on
+    whatever the client sends next (a disconnect)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return await request.receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request(request.scope, receive)
+
 
 def create_asgi_app(
-    app: AsyncApp, engine: AsyncEngine, *, lifecycle: Lifecycle | None = None
+    app: AsyncApp,
+    engine: AsyncEngine,
+    *,
+    signing_secret: str | None,
+    lifecycle: Lifecycle | None = None,
 ) -> Starlette:
-    """``lifecycle`` runs around the server's life: migrations, the scheduler."""
+    """``signing_secret`` is the app's (HTTP mode cannot run without one); ``lifecycle`` runs
+    around the server's life: migrations, the scheduler."""
+    if not signing_secret:
+        raise ValueError("the HTTP app needs the Slack signing secret to verify requests")
+    verifier = SignatureVerifier(signing_secret)
     handler = AsyncSlackRequestHandler(app)
 
+    async def verified_body(request: Request) -> bytes | Response:
+        """The body of a request signed by Slack that Bolt can parse, or the refusal."""
+        problem = header_problem(request.headers, time.time())
+        if problem:
+            if await is_ssl_check(request):  # answered here, as Bolt would: it does nothing
+                return Response(status_code=200)
+            return refuse(401, problem)
+        raw = await read_body(request, MAX_BODY_BYTES)
+        if raw is None:
+            return refuse(413, f"the body is over {MAX_BODY_BYTES} bytes")
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return refuse(401, "the body is not UTF-8, so its signature cannot be checked")
+        timestamp, signature = request.headers[TIMESTAMP_HEADER], request.headers[SIGNATURE_HEADER]
+        if not verifier.is_valid(body, timestamp, signature):
+            return refuse(401, "the signature does not match")
+        problem = body_problem(request, body)
+        if problem:
+            return refuse(400, problem)
+        return raw
+
     async def slack_events(request: Request) -> Response:
-        return await handler.handle(request)
+        try:
+            verified = await verified_body(request)
+        except ClientDisconnect:
+            return refuse(400, "the client went away before sending the whole body")
+        if isinstance(verified, Response):
+            return verified
+        return await handler.handle(replay(request, verified))
 
     async def healthz(request: Request) -> Response:
         try:

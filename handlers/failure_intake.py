@@ -1,51 +1,97 @@
-"""Saving failures, however they arrive: the Q3 modal, a thread mention, the shortcut, /ragft log.
-
-One path, so every failure refreshes the thread's tally and, once a decision is decided, asks the
-next sweep to check the revisit-nudge rules.
-"""
+"""Failures arriving from Slack (the Q3 modal, a thread mention, the shortcut, ``/ragft log``):
+categorised with a visible working state when a model does it, saved through the service, and
+the thread's tally refreshed. One path for all four."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.domain.failure_lines import ParsedFailure
-from bot.domain.questions import QuestionKey
-from bot.services import review_routine as routine
-from bot.services import state as decisions
+from bot.domain.questions import FAILURE_CATEGORY_LABELS, CategorySource, MessageKey
+from bot.services import decision_records, failure_logging
+from bot.services.failure_logging import Categorised
 from handlers.runtime import Runtime
+from handlers.slack_calls import post_message
 from handlers.thread import refresh
-from storage.models import Decision, utcnow
+from handlers.ui import assistance_messages as ui
+from handlers.ui.mrkdwn import safe
+from storage.models import Decision
 
-FAILURE_KEYS = [QuestionKey.FAILURES, "root"]
+FAILURE_KEYS = [MessageKey.FAILURES, MessageKey.ROOT]
 
 
-async def save_failures(
+async def categorise_in_thread(
+    runtime: Runtime, decision: Decision, user_id: str, failures: Sequence[ParsedFailure]
+) -> list[Categorised]:
+    """Categorise (see ``failure_logging.categorise``); with a model, the thread shows it
+    working."""
+    if runtime.llm is None:
+        return failure_logging.categorise_offline(failures)
+    ts = await post_message(
+        runtime.client,
+        channel=decision.channel_id,
+        thread_ts=decision.thread_ts,
+        text=ui.categorising_text(len(failures), user_id),
+    )
+    categorised = await failure_logging.categorise(failures, runtime.llm)
+    offline = sum(1 for item in categorised if item.source != CategorySource.LLM)
+    text = ui.categorised_text([item.category for item in categorised], offline, user_id)
+    await runtime.client.chat_update(channel=decision.channel_id, ts=ts, text=text, blocks=[])
+    return categorised
+
+
+async def log_from_slack(
     runtime: Runtime,
+    *,
     team_id: str,
+    channel_id: str,
     decision_id: int,
     user_id: str,
-    categorised: list[decisions.Categorised],
-) -> Decision:
-    async with runtime.sessions() as session, session.begin():
-        await decisions.log_failures(
+    failures: Sequence[ParsedFailure],
+    visible: bool = True,
+) -> tuple[Decision, list[Categorised]]:
+    """Check the decision is this channel's, categorise, save, and refresh the tally.
+    ``visible`` shows the model working in the thread (the Q3 modal and mentions)."""
+    async with runtime.sessions() as session:
+        decision = await decision_records.decision_for_logging(
+            session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
+        )
+    if visible:
+        categorised = await categorise_in_thread(runtime, decision, user_id, failures)
+    else:
+        categorised = await failure_logging.categorise(failures, runtime.llm)
+    async with runtime.sessions() as session:
+        decision = await failure_logging.log_failures(
             session=session,
             team_id=team_id,
+            channel_id=channel_id,
             decision_id=decision_id,
             user_id=user_id,
             failures=categorised,
         )
-        await routine.note_failures(
-            session=session, team_id=team_id, decision_id=decision_id, now=utcnow()
-        )
-        decision = await decisions.get_decision(
-            session=session, team_id=team_id, decision_id=decision_id
-        )
     await refresh(runtime, team_id, decision_id, FAILURE_KEYS)
-    return decision
-
-
-async def log_failures(
-    runtime: Runtime, team_id: str, decision_id: int, user_id: str, items: list[ParsedFailure]
-) -> tuple[Decision, list[decisions.Categorised]]:
-    """Categorise (with the model when configured, else offline) and save."""
-    categorised = await decisions.categorise(items, runtime.llm)
-    decision = await save_failures(runtime, team_id, decision_id, user_id, categorised)
     return decision, categorised
+
+
+def added_text(decision_id: int, categorised: Sequence[Categorised]) -> str:
+    counts = {label: 0 for label in FAILURE_CATEGORY_LABELS.values()}
+    for item in categorised:
+        counts[FAILURE_CATEGORY_LABELS[item.category]] += 1
+    summary = ", ".join(f"{n} {label.lower()}" for label, n in counts.items() if n)
+    plural = "s" if len(categorised) != 1 else ""
+    return (
+        f"Added {len(categorised)} failure{plural} to #{decision_id}: {summary}. "
+        "Use *Review & correct* to change a category."
+    )
+
+
+def logged_text(decision: Decision, categorised: Sequence[Categorised]) -> str:
+    lines = [
+        f"*{FAILURE_CATEGORY_LABELS[item.category]}*: {safe(item.failure.explanation, 300)}"
+        for item in categorised
+    ]
+    return (
+        f"Logged to #{decision.id} *{safe(decision.title, 200)}*. "
+        + " ".join(lines)
+        + " It counts in the next review and in `/ragft status`."
+    )

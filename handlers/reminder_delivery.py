@@ -1,7 +1,11 @@
-"""Delivering due reminders for the sweeper: quarterly reviews and revisit nudges."""
+"""Delivering due reminders in Slack: the deliverer of each reminder kind, registered in
+``DELIVERERS`` (the sweeper's ``KindRegistry`` dispatches to them). Each Slack step is recorded
+in ``progress`` as soon as Slack accepts it, so a retry after an error continues where it
+stopped."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -10,25 +14,20 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain.lifecycle import ReminderKind, ReminderStatus
 from bot.domain.questions import OwnerRole
-from bot.domain.review_schedule import evaluate_nudge, percent, quarters_text
-from bot.reminders.sweeper import Outcome, Progress
-from bot.services import review_routine as routine
-from bot.services.state import DecisionState, load_state
+from bot.domain.tallies import percent, quarters_text
+from bot.reminders.kinds import KindRegistry
+from bot.reminders.sweeper import Deliver, Outcome, Progress
+from bot.services import reminder_work
+from bot.services.state import DecisionState
 from bot.settings import Settings
 from handlers.coalesce import Coalescer
-from handlers.listeners.routine_listeners import user_tz
 from handlers.runtime import Runtime
-from handlers.slack_calls import post_message, slack_error
-from handlers.thread import refresh, render_message
+from handlers.slack_calls import post_message, slack_error, user_tz
+from handlers.thread import refresh_root, render_message
 from handlers.ui.review_chart import quarters_png
-from handlers.ui.review_messages import (
-    nudge_message,
-    pointer_message,
-    review_message,
-)
-from storage.models import DecisionStatus, ReminderKind, ReminderStatus
-from storage.repositories import decision_repo as repo
+from handlers.ui.review_messages import nudge_message, pointer_message, review_message
 from storage.repositories.reminder_repo import Claimed
 
 
@@ -62,64 +61,43 @@ def sweep_runtime(settings: Settings, sessions: async_sessionmaker[AsyncSession]
     return runtime
 
 
-# Delivering due reminders (for the Sweeper) --------------------------------------------------
-
-
-class Deliverer:
-    """Posts what a claimed reminder stands for. Each Slack step is recorded in ``progress`` as
-    soon as Slack accepts it, so a retry after an error continues where it stopped."""
+class ReviewDeliverer:
+    """The quarterly review: the review in the thread, its chart, and a pointer in the channel."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.client = runtime.client
-        self.sessions = runtime.sessions
 
     async def __call__(self, claim: Claimed, progress: Progress, now: datetime) -> Outcome:
-        async with self.sessions() as session:
-            decision = await repo.get_decision(
-                session=session, team_id=claim.team_id, decision_id=claim.decision_id
-            )
-        if decision is None or decision.status != DecisionStatus.DECIDED or not decision.thread_ts:
-            return Outcome(status=ReminderStatus.CANCELLED)
-        if claim.kind == ReminderKind.QUARTERLY_REVIEW:
-            return await self.review(claim, progress, now)
-        if claim.kind == ReminderKind.REVISIT:
-            return await self.revisit(claim, progress, now)
-        return Outcome(status=ReminderStatus.CANCELLED)
-
-    async def review(self, claim: Claimed, progress: Progress, now: datetime) -> Outcome:
+        rt, client = self.runtime, self.runtime.client
         period_end = datetime.fromisoformat(
             progress.payload.setdefault("period_end", now.isoformat())
         )
-        async with self.sessions() as session:
-            state = await load_state(
-                session=session, team_id=claim.team_id, decision_id=claim.decision_id
+        async with rt.sessions() as session:
+            facts = await reminder_work.review_facts(
+                session=session,
+                team_id=claim.team_id,
+                decision_id=claim.decision_id,
+                period_end=period_end,
             )
-            evidence = await routine.gather_evidence(
-                session=session, decision=state.decision, now=period_end
-            )
+        state, evidence = facts.state, facts.evidence
         decision = state.decision
         channel, thread = decision.channel_id, decision.thread_ts
         has_chart = bool(evidence.quarters)
-        departed = await departed_owners(self.client, state)
+        departed = await departed_owners(client, state)
         message = review_message(
             state, evidence, now=period_end, departed=departed, chart_attached=has_chart
         )
 
         async def post_review() -> str:
             return await post_message(
-                self.client,
-                channel=channel,
-                thread_ts=thread,
-                text=message.text,
-                blocks=message.blocks,
+                client, channel=channel, thread_ts=thread, text=message.text, blocks=message.blocks
             )
 
         async def upload_chart() -> bool:
             if not has_chart:
                 return False
             title = f"#{state.id} {decision.title}: failures per quarter"
-            await self.client.files_upload_v2(
+            await client.files_upload_v2(
                 channel=channel,
                 thread_ts=thread,
                 content=quarters_png(evidence.quarters, title),
@@ -133,69 +111,60 @@ class Deliverer:
         await progress.step("chart", upload_chart)
 
         async def post_pointer() -> str:
-            link = (await self.client.chat_getPermalink(channel=channel, message_ts=review_ts))[
+            link = (await client.chat_getPermalink(channel=channel, message_ts=review_ts))[
                 "permalink"
             ]
             pointer = pointer_message(state, link)
             return await post_message(
-                self.client, channel=channel, text=pointer.text, blocks=pointer.blocks
+                client, channel=channel, text=pointer.text, blocks=pointer.blocks
             )
 
         await progress.step("pointer", post_pointer)
-        tz = await user_tz(self.client, decision.facilitator_id)
+        tz = await user_tz(client, decision.facilitator_id)
 
         async def after(session: AsyncSession) -> None:
-            fresh = await repo.get_decision(
+            await reminder_work.after_review(
                 session=session,
                 team_id=claim.team_id,
                 decision_id=claim.decision_id,
-                for_update=True,
+                period_end=period_end,
+                now=now,
+                tz=tz,
             )
-            if fresh is not None and fresh.status == DecisionStatus.DECIDED:
-                await routine.schedule_next_review(
-                    session=session, decision=fresh, now=period_end, tz=tz
-                )
-                # Failures logged by any path get a revisit check at least once a period.
-                await routine.note_failures(
-                    session=session, team_id=claim.team_id, decision_id=claim.decision_id, now=now
-                )
+
+        async def then() -> None:
+            await refresh_root(rt, claim.team_id, claim.decision_id, True)
 
         line = (
             f"{claim.team_id} #{state.id} review in {channel} (thread {thread}): "
             f"{evidence.current.analysed} failures this period, "
             f"{percent(evidence.current.behavior_share)} behavioral"
         )
-
-        async def then() -> None:
-            await refresh(self.runtime, claim.team_id, claim.decision_id, ["root"])
-
         return Outcome(line=line, after=after, then=then if decision.message_ts else None)
 
-    async def revisit(self, claim: Claimed, progress: Progress, now: datetime) -> Outcome:
+
+class NudgeDeliverer:
+    """The revisit nudge, broadcast from the thread when the evidence has moved."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def __call__(self, claim: Claimed, progress: Progress, now: datetime) -> Outcome:
+        rt = self.runtime
         if progress.done("nudge") is None:
-            async with self.sessions() as session:
-                state = await load_state(
-                    session=session, team_id=claim.team_id, decision_id=claim.decision_id
+            async with rt.sessions() as session:
+                due = await reminder_work.nudge_due(
+                    session=session, team_id=claim.team_id, decision_id=claim.decision_id, now=now
                 )
-                evidence = await routine.gather_evidence(
-                    session=session, decision=state.decision, now=now
-                )
-            nudge = evaluate_nudge(
-                since_decision=evidence.since_decision,
-                current=evidence.current,
-                previous=evidence.previous,
-                period_start=evidence.current_start,
-                last=state.decision.nudge_evidence,
-                at=now,
-            )
-            if nudge is None:
+            if due is None:
                 return Outcome(status=ReminderStatus.CANCELLED)
+            state, nudge = due
             decision = state.decision
             message = nudge_message(state, nudge)
 
             async def post_nudge() -> dict[str, Any]:
                 ts = await post_message(
-                    self.client,
+                    rt.client,
                     channel=decision.channel_id,
                     thread_ts=decision.thread_ts,
                     reply_broadcast=True,
@@ -205,22 +174,31 @@ class Deliverer:
                 return {"ts": ts, "evidence": nudge.evidence}
 
             await progress.step("nudge", post_nudge)
-        posted = progress.done("nudge")
+        evidence = progress.done("nudge")["evidence"]
 
         async def after(session: AsyncSession) -> None:
-            fresh = await repo.get_decision(
+            await reminder_work.after_nudge(
                 session=session,
                 team_id=claim.team_id,
                 decision_id=claim.decision_id,
-                for_update=True,
+                evidence=evidence,
             )
-            if fresh is not None:
-                fresh.nudge_evidence = posted["evidence"]
-                session.add(fresh)
 
-        evidence = posted["evidence"]
         line = (
             f"{claim.team_id} #{claim.decision_id} revisit nudge: {evidence['analysed']} failures "
             f"since the decision, {percent(evidence['share'])} behavioral"
         )
         return Outcome(line=line, after=after)
+
+
+def deliverers(runtime: Runtime) -> Mapping[ReminderKind, Deliver]:
+    """The registry: one entry per reminder kind."""
+    return {
+        ReminderKind.QUARTERLY_REVIEW: ReviewDeliverer(runtime),
+        ReminderKind.REVISIT: NudgeDeliverer(runtime),
+    }
+
+
+def build_deliverer(runtime: Runtime) -> KindRegistry:
+    """What the sweeper calls for every claimed reminder."""
+    return KindRegistry(runtime.sessions, deliverers(runtime))

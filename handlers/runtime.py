@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -16,7 +18,7 @@ from handlers.coalesce import Coalescer
 
 RATE_LIMIT_RETRIES = 3
 
-MessageKey = tuple[str, int, str]
+MessageRef = tuple[str, int, str]
 """(team_id, decision_id, which message)."""
 
 
@@ -45,6 +47,11 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     client: AsyncWebClient
     settings: Settings
-    refresher: Coalescer[MessageKey] = field(init=False)
+    refresher: Coalescer[MessageRef] = field(init=False)
     llm: LLM | None = None
     """The process's one model client; None without OPENAI_API_KEY (see build_llm)."""
+
+
+def runtime_of(context: Mapping[str, Any]) -> Runtime:
+    """The runtime a middleware put in every request's Bolt context."""
+    return context["runtime"]

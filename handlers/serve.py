@@ -11,7 +11,8 @@ from typing import Literal
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.reminders.sweeper import ReminderScheduler, Sweeper
+from bot.reminders.clock import ReminderScheduler
+from bot.reminders.sweeper import Sweeper
 from bot.settings import Settings
 from handlers.app import create_app
 from handlers.asgi import create_asgi_app
@@ -69,10 +70,10 @@ async def lifecycle(runtime: Runtime, engine: AsyncEngine) -> AsyncIterator[None
 
 def reminder_scheduler(runtime: Runtime) -> ReminderScheduler:
     """One APScheduler interval job sweeping the reminder table (see bot.reminders)."""
-    from handlers.reminder_delivery import Deliverer, sweep_runtime
+    from handlers.reminder_delivery import build_deliverer, sweep_runtime
 
     sweeper = Sweeper(
-        runtime.sessions, Deliverer(sweep_runtime(runtime.settings, runtime.sessions))
+        runtime.sessions, build_deliverer(sweep_runtime(runtime.settings, runtime.sessions))
     )
     return ReminderScheduler(sweeper)
 
@@ -85,7 +86,13 @@ def build(settings: Settings) -> tuple[AsyncEngine, Runtime, object]:
 
 async def serve_http(settings: Settings, host: str, port: int) -> None:
     engine, runtime, app = build(settings)
-    asgi = create_asgi_app(app, engine, lifecycle=lambda: lifecycle(runtime, engine))
+    secret = settings.slack_signing_secret
+    asgi = create_asgi_app(
+        app,
+        engine,
+        signing_secret=secret.get_secret_value() if secret else None,
+        lifecycle=lambda: lifecycle(runtime, engine),
+    )
     config = uvicorn.Config(asgi, host=host, port=port, log_level="info", lifespan="on")
     await uvicorn.Server(config).serve()
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import UserError
+
+log = logging.getLogger("ragft")
 
 NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found"})
 
@@ -18,11 +21,6 @@ class BotNotInChannel(UserError):
             "I'm not in this conversation, and it's private (or a DM), so I can't join by "
             "myself. Invite me with `/invite @ragft`, then run the command again."
         )
-
-
-def team_id_of(body: dict[str, Any]) -> str:
-    """The workspace of an interactive payload (block action, shortcut, view submission)."""
-    return body.get("team", {}).get("id") or body["user"]["team_id"]
 
 
 def slack_error(exc: SlackApiError) -> str:
@@ -51,3 +49,24 @@ async def post_message(client: AsyncWebClient, *, channel: str, **kwargs: Any) -
 async def is_admin(client: AsyncWebClient, user_id: str) -> bool:
     user = (await client.users_info(user=user_id))["user"]
     return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+
+async def user_tz(client: AsyncWebClient, user_id: str) -> str | None:
+    """The user's timezone (users.info ``tz``). Without it reviews land at 10:00 UTC."""
+    try:
+        return (await client.users_info(user=user_id))["user"].get("tz")
+    except SlackApiError as exc:
+        log.warning("users.info %s failed (%s); using UTC", user_id, slack_error(exc))
+        return None
+
+
+async def tell(
+    client: AsyncWebClient, channel: str, user: str, text: str, thread_ts: str | None = None
+) -> None:
+    """Ephemerally in the channel; by DM when the bot can't post there."""
+    try:
+        await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=text)
+    except SlackApiError as exc:
+        if slack_error(exc) not in NOT_IN_CHANNEL:
+            raise
+        await client.chat_postMessage(channel=user, text=text)

@@ -8,30 +8,27 @@ from collections.abc import Iterable
 
 from slack_sdk.errors import SlackApiError
 
-from bot.services.state import DecisionState, load_state
-from handlers.runtime import MessageKey, Runtime
+from bot.domain.questions import QUESTION_MESSAGES, MessageKey
+from bot.services import decision_records
+from bot.services.state import DecisionState
+from handlers.runtime import MessageRef, Runtime
 from handlers.slack_calls import post_message, slack_error
-from handlers.ui.thread_messages import (
-    QUESTION_KEYS,
-    Message,
-    question_message,
-    root_message,
-    verdict_message,
-)
-from storage.models import DecisionStatus
-from storage.repositories import decision_repo as repo
+from handlers.ui.blocks import Message
+from handlers.ui.question_messages import question_message
+from handlers.ui.root_message import root_message
+from handlers.ui.verdict_message import verdict_message
 
 log = logging.getLogger("ragft")
 
 MESSAGE_GONE = frozenset({"message_not_found", "channel_not_found", "is_archived"})
 
 
-def build_message(state: DecisionState, key: str) -> Message:
-    if key == "root":
+def build_message(state: DecisionState, key: MessageKey) -> Message:
+    if key == MessageKey.ROOT:
         return root_message(state)
-    if key == "verdict":
+    if key == MessageKey.VERDICT:
         return verdict_message(state)
-    return question_message(state, next(q for q in QUESTION_KEYS if q == key))
+    return question_message(state, key)
 
 
 async def post_thread(runtime: Runtime, state: DecisionState) -> None:
@@ -43,13 +40,10 @@ async def post_thread(runtime: Runtime, state: DecisionState) -> None:
     try:
         await _post_thread(runtime, state)
     except BaseException:
-        async with runtime.sessions() as session, session.begin():
-            orphan = await repo.get_decision(
+        async with runtime.sessions() as session:
+            await decision_records.archive_orphan(
                 session=session, team_id=state.decision.team_id, decision_id=state.id
             )
-            if orphan is not None and orphan.thread_ts is None:
-                orphan.status = DecisionStatus.ARCHIVED
-                session.add(orphan)
         raise
 
 
@@ -59,10 +53,10 @@ async def _post_thread(runtime: Runtime, state: DecisionState) -> None:
     root_ts = await post_message(
         runtime.client, channel=decision.channel_id, text=root.text, blocks=root.blocks
     )
-    posted = {"root": root_ts}
-    for key in QUESTION_KEYS:
+    posted = {MessageKey.ROOT.value: root_ts}
+    for key in QUESTION_MESSAGES:
         message = question_message(state, key)
-        posted[key] = await post_message(
+        posted[key.value] = await post_message(
             runtime.client,
             channel=decision.channel_id,
             thread_ts=root_ts,
@@ -75,26 +69,27 @@ async def _post_thread(runtime: Runtime, state: DecisionState) -> None:
 async def save_message_ts(
     runtime: Runtime, state: DecisionState, posted: dict[str, str], thread_ts: str | None = None
 ) -> None:
-    async with runtime.sessions() as session, session.begin():
-        decision = await repo.get_decision(
-            session=session, team_id=state.decision.team_id, decision_id=state.id, for_update=True
+    async with runtime.sessions() as session:
+        await decision_records.save_message_ts(
+            session=session,
+            team_id=state.decision.team_id,
+            decision_id=state.id,
+            posted=posted,
+            thread_ts=thread_ts,
         )
-        assert decision is not None
-        if thread_ts:
-            decision.thread_ts = thread_ts
-        decision.message_ts = {**decision.message_ts, **posted}
-        session.add(decision)
 
 
-async def render_message(runtime: Runtime, key: MessageKey) -> None:
+async def render_message(runtime: Runtime, key: MessageRef) -> None:
     """Re-render one posted message from the database (the refresher's work)."""
     team_id, decision_id, which = key
     async with runtime.sessions() as session:
-        state = await load_state(session=session, team_id=team_id, decision_id=decision_id)
+        state = await decision_records.current_state(
+            session=session, team_id=team_id, decision_id=decision_id
+        )
     ts = state.decision.message_ts.get(which)
     if ts is None:
         return
-    message = build_message(state, which)
+    message = build_message(state, MessageKey(which))
     try:
         await runtime.client.chat_update(
             channel=state.decision.channel_id, ts=ts, text=message.text, blocks=message.blocks
@@ -105,25 +100,28 @@ async def render_message(runtime: Runtime, key: MessageKey) -> None:
         # Someone deleted it, or the channel was archived: the click that asked for this refresh
         # was saved, so stop updating the message instead of failing every later click.
         log.warning("decision #%s: %s message is gone (%s)", decision_id, which, slack_error(exc))
-        await forget_message(runtime, team_id, decision_id, which)
+        async with runtime.sessions() as session:
+            await decision_records.forget_message(
+                session=session, team_id=team_id, decision_id=decision_id, which=which
+            )
 
 
-async def forget_message(runtime: Runtime, team_id: str, decision_id: int, which: str) -> None:
-    async with runtime.sessions() as session, session.begin():
-        decision = await repo.get_decision(
-            session=session, team_id=team_id, decision_id=decision_id, for_update=True
-        )
-        if decision is not None:
-            decision.message_ts = {k: v for k, v in decision.message_ts.items() if k != which}
-            session.add(decision)
-
-
-async def refresh(runtime: Runtime, team_id: str, decision_id: int, keys: Iterable[str]) -> None:
+async def refresh(
+    runtime: Runtime, team_id: str, decision_id: int, keys: Iterable[MessageKey | str]
+) -> None:
     """Bring these messages up to date; concurrent callers share the work."""
     await asyncio.gather(
-        *(runtime.refresher.run((team_id, decision_id, key)) for key in dict.fromkeys(keys))
+        *(
+            runtime.refresher.run((team_id, decision_id, str(key)))
+            for key in dict.fromkeys(map(str, keys))
+        )
     )
 
 
 async def refresh_all(runtime: Runtime, state: DecisionState) -> None:
     await refresh(runtime, state.decision.team_id, state.id, state.decision.message_ts.keys())
+
+
+async def refresh_root(runtime: Runtime, team_id: str, decision_id: int, posted: bool) -> None:
+    if posted:
+        await refresh(runtime, team_id, decision_id, [MessageKey.ROOT])

@@ -7,34 +7,16 @@ Enum-valued columns are stored as plain strings (the values of the StrEnums in
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import JSON, Field, SQLModel
 
+from bot.domain.lifecycle import ContextTestStatus, DecisionStatus, ReminderStatus
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class DecisionStatus(StrEnum):
-    OPEN = "open"
-    DECIDED = "decided"
-    SUPERSEDED = "superseded"
-    ARCHIVED = "archived"
-
-
-class ReminderKind(StrEnum):
-    QUARTERLY_REVIEW = "quarterly_review"
-    REVISIT = "revisit"
-
-
-class ReminderStatus(StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 DEFAULT_REVIEW_CADENCE_DAYS = 90
@@ -165,12 +147,6 @@ class ProcessedEvent(SQLModel, table=True):
     team_id: str = Field(max_length=32, primary_key=True)
     event_id: str = Field(max_length=64, primary_key=True)
     received_at: datetime = Field(default_factory=utcnow)
-
-
-class ContextTestStatus(StrEnum):
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
 
 
 class ContextTest(SQLModel, table=True):

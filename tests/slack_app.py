@@ -22,6 +22,21 @@ CHANNEL = signing.DEFAULT_CHANNEL
 FACILITATOR = "U0USER0001"
 
 
+async def idle(limit: float = 20.0) -> None:
+    """Wait until the work each listener does after its ack has finished."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    me = asyncio.current_task()
+    while True:
+        pending = {t for t in asyncio.all_tasks() if t is not me and not t.done()}
+        if not pending:
+            return
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise AssertionError(f"{len(pending)} tasks still running after {limit}s")
+        await asyncio.wait(pending, timeout=remaining)
+
+
 class SlackApp:
     def __init__(self, fake: FakeSlack, engine, sessions, **settings: Any) -> None:
         self.fake = fake
@@ -35,7 +50,7 @@ class SlackApp:
             **settings,
         )
         self.app, self.runtime = create_app(settings=self.settings, sessions=sessions)
-        self.asgi = create_asgi_app(self.app, engine)
+        self.asgi = create_asgi_app(self.app, engine, signing_secret=signing.SIGNING_SECRET)
         self.http = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=self.asgi), base_url="http://ragft.test"
         )
@@ -46,18 +61,7 @@ class SlackApp:
         await close_client(self.runtime.client)
 
     async def idle(self, limit: float = 20.0) -> None:
-        """Wait until the work each listener does after its ack has finished."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + limit
-        me = asyncio.current_task()
-        while True:
-            pending = {t for t in asyncio.all_tasks() if t is not me and not t.done()}
-            if not pending:
-                return
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise AssertionError(f"{len(pending)} tasks still running after {limit}s")
-            await asyncio.wait(pending, timeout=remaining)
+        await idle(limit)
 
     async def post(self, signed: tuple[bytes, dict[str, str]], *, settle: bool = True):
         body, headers = signed
@@ -125,7 +129,7 @@ class SlackApp:
         payload = signing.view_submission(
             callback_id=callback_id,
             values=values,
-            private_metadata=json.dumps({"decision_id": decision_id}),
+            private_metadata=json.dumps({"decision_id": decision_id, "channel_id": CHANNEL}),
             user_id=user,
         )
         return await self.post(signing.interactive(payload))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.command_parser import Cadence, CommandError, Subcommand, parse_command
+from bot.domain.command_parser import CommandError, Subcommand, parse_command
+from bot.domain.review_schedule import Cadence
 
 
 @pytest.mark.parametrize(

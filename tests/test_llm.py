@@ -11,15 +11,9 @@ from typing import Any
 import pytest
 
 from bot.domain.failure_lines import ParsedFailure
-from bot.llm.client import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
-    LLMError,
-    build_llm,
-    run_context_test,
-    summarise_thread,
-)
-from bot.services.state import Categorised, categorise
+from bot.llm.client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, LLMError, build_llm
+from bot.llm.tasks import run_context_test, summarise_thread
+from bot.services.failure_logging import Categorised, categorise
 from bot.settings import DEFAULT_OPENAI_MODEL, Settings
 from tests.fakes.openai_api import FakeOpenAI, Reply
 

@@ -5,14 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain.review_schedule import (
-    Tally,
-    evaluate_nudge,
-    next_slot,
-    per_quarter,
-    review_due,
-    trend_line,
-)
+from bot.domain.nudges import evaluate_nudge
+from bot.domain.review_schedule import next_slot, review_due
+from bot.domain.tallies import Tally, per_quarter, trend_line
 from handlers.ui.review_chart import quarters_png
 
 NY = "America/New_York"

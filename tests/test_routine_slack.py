@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from bot.reminders.sweeper import Sweeper
-from handlers.reminder_delivery import Deliverer, sweep_runtime
+from handlers.reminder_delivery import build_deliverer, sweep_runtime
 from handlers.ui.ids import ActionId, CallbackId, InputId, pack
 from storage.models import Answer, Decision, FailureExample, OwnerAssignment, Reminder
 from tests.fakes import signing
@@ -28,7 +28,9 @@ BEHAVIOR = [
 
 
 def sweeper(slack, **kw) -> Sweeper:
-    return Sweeper(slack.sessions, Deliverer(sweep_runtime(slack.settings, slack.sessions)), **kw)
+    return Sweeper(
+        slack.sessions, build_deliverer(sweep_runtime(slack.settings, slack.sessions)), **kw
+    )
 
 
 async def decided(slack, title: str = "Billing assistant", **answers) -> Decision:

@@ -157,7 +157,10 @@ async def test_a_human_correction_wins_over_the_model(ai_slack):
         },
         user_id=MARCO,
     )
-    payload["view"] = {"id": "V1", "private_metadata": json.dumps({"decision_id": decision_id})}
+    payload["view"] = {
+        "id": "V1",
+        "private_metadata": json.dumps({"decision_id": decision_id, "channel_id": CHANNEL}),
+    }
     await ai_slack.action(payload)
     async with ai_slack.sessions() as session:
         row = (await session.exec(select(FailureExample))).one()
@@ -418,7 +421,7 @@ async def test_a_model_that_takes_30_s_never_delays_an_ack(ai_slack, fake_openai
             signing.view_submission(
                 callback_id=callback,
                 values=values,
-                private_metadata=json.dumps({"decision_id": decision_id}),
+                private_metadata=json.dumps({"decision_id": decision_id, "channel_id": CHANNEL}),
                 user_id=PRIYA,
             )
         )

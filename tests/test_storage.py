@@ -10,25 +10,18 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain.lifecycle import DecisionStatus, ReminderKind
 from storage.db import create_engine
 from storage.migrate import current_revision, head_revision, upgrade
-from storage.models import (
-    Answer,
-    Decision,
-    DecisionStatus,
-    FailureExample,
-    OwnerAssignment,
-    Reminder,
-    ReminderKind,
-)
-from storage.repositories import decision_repo as repo
+from storage.models import Answer, Decision, FailureExample, OwnerAssignment, Reminder
+from storage.repositories import answer_repo, decision_repo, event_repo, failure_repo
 
 TEAM_A = "T0AAAAAAAA"
 TEAM_B = "T0BBBBBBBB"
 
 
 async def _decision(session: AsyncSession, team_id: str = TEAM_A, title: str = "Billing bot"):
-    return await repo.create_decision(
+    return await decision_repo.create_decision(
         session=session, team_id=team_id, channel_id="C1", title=title, facilitator_id="U1"
     )
 
@@ -53,7 +46,7 @@ async def test_decision_round_trips_with_utc_datetimes(sessions: async_sessionma
     decided = datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=-5)))
     async with sessions() as session, session.begin():
         earlier = await _decision(session, title="Earlier")
-        decision = await repo.create_decision(
+        decision = await decision_repo.create_decision(
             session=session,
             team_id=TEAM_A,
             channel_id="C1",
@@ -63,13 +56,15 @@ async def test_decision_round_trips_with_utc_datetimes(sessions: async_sessionma
         )
         decision.thread_ts = "1717000000.000100"
         decision.message_ts = {"q1": "1717000001.000100"}
-        await repo.mark_decided(
+        await decision_repo.mark_decided(
             session=session, decision=decision, verdict="rag", decided_by="U1", at=decided
         )
         decision_id = decision.id
 
     async with sessions() as session:
-        loaded = await repo.get_decision(session=session, team_id=TEAM_A, decision_id=decision_id)
+        loaded = await decision_repo.get_decision(
+            session=session, team_id=TEAM_A, decision_id=decision_id
+        )
     assert loaded is not None
     assert loaded.title == "Support assistant <for> billing & refunds"
     assert loaded.status == DecisionStatus.DECIDED
@@ -92,7 +87,7 @@ async def test_answers_latest_wins_and_every_change_is_audited(
 
     for value in ["knowledge", "knowledge", "behavior"]:
         async with sessions() as session, session.begin():
-            await repo.record_answer(
+            await answer_repo.record_answer(
                 session=session,
                 team_id=TEAM_A,
                 decision_id=decision_id,
@@ -102,8 +97,10 @@ async def test_answers_latest_wins_and_every_change_is_audited(
             )
 
     async with sessions() as session:
-        answers = await repo.list_answers(session=session, team_id=TEAM_A, decision_id=decision_id)
-        audit = await repo.list_answer_audit(
+        answers = await answer_repo.list_answers(
+            session=session, team_id=TEAM_A, decision_id=decision_id
+        )
+        audit = await answer_repo.list_answer_audit(
             session=session, team_id=TEAM_A, decision_id=decision_id
         )
     assert [(a.user_id, a.value) for a in answers] == [("U1", "behavior")]
@@ -120,7 +117,7 @@ async def test_owners_failures_and_reminders_round_trip(
     due = datetime(2026, 6, 1, 14, 0, tzinfo=UTC)
     async with sessions() as session, session.begin():
         decision_id = (await _decision(session)).id
-        await repo.assign_owner(
+        await answer_repo.assign_owner(
             session=session,
             team_id=TEAM_A,
             decision_id=decision_id,
@@ -128,7 +125,7 @@ async def test_owners_failures_and_reminders_round_trip(
             user_id="U2",
             assigned_by="U1",
         )
-        await repo.assign_owner(
+        await answer_repo.assign_owner(
             session=session,
             team_id=TEAM_A,
             decision_id=decision_id,
@@ -136,20 +133,20 @@ async def test_owners_failures_and_reminders_round_trip(
             user_id="U3",
             assigned_by="U1",
         )
-        await repo.add_failures(
+        await failure_repo.add_failures(
             session=session,
             team_id=TEAM_A,
             decision_id=decision_id,
             logged_by="U2",
             failures=[
-                repo.NewFailure(
+                failure_repo.NewFailure(
                     explanation="quoted last year's prices",
                     category="knowledge",
                     category_source="heuristic",
                     output="The Pro plan is $10",
                     permalink="https://example.slack.com/archives/C1/p1",
                 ),
-                repo.NewFailure(
+                failure_repo.NewFailure(
                     explanation="sounds like a legal brief",
                     category="behavior",
                     category_source="llm",
@@ -168,11 +165,15 @@ async def test_owners_failures_and_reminders_round_trip(
         )
 
     async with sessions() as session:
-        owners = await repo.list_owners(session=session, team_id=TEAM_A, decision_id=decision_id)
-        failures = await repo.list_failures(
+        owners = await answer_repo.list_owners(
             session=session, team_id=TEAM_A, decision_id=decision_id
         )
-        counts = await repo.failure_counts(session=session, team_id=TEAM_A, decision_id=decision_id)
+        failures = await failure_repo.list_failures(
+            session=session, team_id=TEAM_A, decision_id=decision_id
+        )
+        counts = await failure_repo.failure_counts(
+            session=session, team_id=TEAM_A, decision_id=decision_id
+        )
         reminder = (await session.exec(select(Reminder))).one()
     assert [(o.role, o.user_id) for o in owners] == [("evaluation", "U3")]
     assert [(f.explanation, f.category, f.category_source) for f in failures] == [
@@ -187,7 +188,7 @@ async def test_owners_failures_and_reminders_round_trip(
     assert reminder.payload == {"period": 1}
 
     async with sessions() as session, session.begin():
-        corrected = await repo.correct_failure_category(
+        corrected = await failure_repo.correct_failure_category(
             session=session,
             team_id=TEAM_A,
             failure_id=failures[0].id,
@@ -205,7 +206,7 @@ async def test_team_scoping_never_leaks_another_workspaces_rows(
         a = await _decision(session, team_id=TEAM_A, title="A's decision")
         b = await _decision(session, team_id=TEAM_B, title="B's decision")
         for team, decision in [(TEAM_A, a), (TEAM_B, b)]:
-            await repo.record_answer(
+            await answer_repo.record_answer(
                 session=session,
                 team_id=team,
                 decision_id=decision.id,
@@ -213,30 +214,41 @@ async def test_team_scoping_never_leaks_another_workspaces_rows(
                 user_id="U1",
                 value="knowledge",
             )
-            await repo.add_failures(
+            await failure_repo.add_failures(
                 session=session,
                 team_id=team,
                 decision_id=decision.id,
                 logged_by="U1",
-                failures=[repo.NewFailure("x", "unclear", "heuristic")],
+                failures=[failure_repo.NewFailure("x", "unclear", "heuristic")],
             )
 
     async with sessions() as session:
-        assert await repo.get_decision(session=session, team_id=TEAM_A, decision_id=b.id) is None
-        assert [d.title for d in await repo.list_decisions(session=session, team_id=TEAM_A)] == [
-            "A's decision"
-        ]
-        assert await repo.list_answers(session=session, team_id=TEAM_A, decision_id=b.id) == []
-        assert await repo.list_failures(session=session, team_id=TEAM_A, decision_id=b.id) == []
-        assert await repo.failure_counts(session=session, team_id=TEAM_A, decision_id=b.id) == {}
+        assert (
+            await decision_repo.get_decision(session=session, team_id=TEAM_A, decision_id=b.id)
+            is None
+        )
+        assert [
+            d.title for d in await decision_repo.list_decisions(session=session, team_id=TEAM_A)
+        ] == ["A's decision"]
+        assert (
+            await answer_repo.list_answers(session=session, team_id=TEAM_A, decision_id=b.id) == []
+        )
+        assert (
+            await failure_repo.list_failures(session=session, team_id=TEAM_A, decision_id=b.id)
+            == []
+        )
+        assert (
+            await failure_repo.failure_counts(session=session, team_id=TEAM_A, decision_id=b.id)
+            == {}
+        )
         failure_b = (
             await session.exec(select(FailureExample).where(FailureExample.team_id == TEAM_B))
         ).one()
         assert (
-            await repo.get_failure(session=session, team_id=TEAM_A, failure_id=failure_b.id)
+            await failure_repo.get_failure(session=session, team_id=TEAM_A, failure_id=failure_b.id)
         ) is None
         assert (
-            await repo.get_decision_by_thread(
+            await decision_repo.get_decision_by_thread(
                 session=session, team_id=TEAM_B, channel_id="C1", thread_ts="none"
             )
             is None
@@ -245,10 +257,10 @@ async def test_team_scoping_never_leaks_another_workspaces_rows(
 
 async def test_event_ids_are_claimed_once_per_team(sessions: async_sessionmaker[AsyncSession]):
     async with sessions() as session, session.begin():
-        assert await repo.claim_event(session=session, team_id=TEAM_A, event_id="Ev1")
+        assert await event_repo.claim_event(session=session, team_id=TEAM_A, event_id="Ev1")
     async with sessions() as session, session.begin():
-        assert not await repo.claim_event(session=session, team_id=TEAM_A, event_id="Ev1")
-        assert await repo.claim_event(session=session, team_id=TEAM_B, event_id="Ev1")
+        assert not await event_repo.claim_event(session=session, team_id=TEAM_A, event_id="Ev1")
+        assert await event_repo.claim_event(session=session, team_id=TEAM_B, event_id="Ev1")
 
 
 @pytest.mark.parametrize("model", [Decision, Answer, OwnerAssignment, FailureExample, Reminder])

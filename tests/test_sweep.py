@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.reminders.sweeper import MAX_ATTEMPTS, ReminderScheduler, Sweeper
-from handlers.reminder_delivery import Deliverer, sweep_runtime
+from bot.domain.lifecycle import DecisionStatus, ReminderKind
+from bot.reminders.clock import ReminderScheduler
+from bot.reminders.sweeper import MAX_ATTEMPTS, Sweeper
+from handlers.reminder_delivery import build_deliverer, sweep_runtime
 from storage.db import create_engine, session_factory
-from storage.models import Decision, DecisionStatus, Reminder, ReminderKind
+from storage.models import Decision, Reminder
 from storage.repositories import reminder_repo as reminder_store
 from tests.slack_app import CHANNEL, FACILITATOR, text_of
 from tests.test_cli import run
@@ -23,7 +25,7 @@ T0 = datetime(2027, 3, 1, 15, 0, tzinfo=UTC)
 
 def sweeper(slack, sessions=None, **kw) -> Sweeper:
     sessions = sessions or slack.sessions
-    return Sweeper(sessions, Deliverer(sweep_runtime(slack.settings, sessions)), **kw)
+    return Sweeper(sessions, build_deliverer(sweep_runtime(slack.settings, sessions)), **kw)
 
 
 async def rows(sessions) -> list[Reminder]:

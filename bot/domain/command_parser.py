@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.errors import UserError
+from bot.domain.review_schedule import Cadence, parse_cadence
 
 
 class Subcommand(StrEnum):
@@ -19,30 +20,6 @@ class Subcommand(StrEnum):
     CADENCE = "cadence"
     UNKNOWN = "unknown"
 
-
-class Cadence(StrEnum):
-    MONTHLY = "monthly"
-    QUARTERLY = "quarterly"
-    HALF_YEARLY = "half-yearly"
-
-
-CADENCE_DAYS: dict[Cadence, int] = {
-    Cadence.MONTHLY: 30,
-    Cadence.QUARTERLY: 90,
-    Cadence.HALF_YEARLY: 182,
-}
-
-_CADENCE_ALIASES = {
-    "month": Cadence.MONTHLY,
-    "monthly": Cadence.MONTHLY,
-    "quarter": Cadence.QUARTERLY,
-    "quarterly": Cadence.QUARTERLY,
-    "half-yearly": Cadence.HALF_YEARLY,
-    "halfyearly": Cadence.HALF_YEARLY,
-    "half-year": Cadence.HALF_YEARLY,
-    "biannual": Cadence.HALF_YEARLY,
-    "semiannual": Cadence.HALF_YEARLY,
-}
 
 _ALIASES = {
     "start": Subcommand.START,
@@ -79,10 +56,6 @@ class Command:
 def decision_ref(token: str) -> int | None:
     match = _DECISION_REF.match(token.strip())
     return int(match.group(1)) if match else None
-
-
-def parse_cadence(word: str) -> Cadence | None:
-    return _CADENCE_ALIASES.get(word.strip().lower())
 
 
 def parse_command(text: str) -> Command:

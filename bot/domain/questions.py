@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain.errors import UserError
+
 
 class ProblemType(StrEnum):
     KNOWLEDGE = "knowledge"
@@ -180,3 +182,74 @@ QUESTIONS: tuple[Question, ...] = (
 )
 
 QUESTIONS_BY_KEY: dict[QuestionKey, Question] = {q.key: q for q in QUESTIONS}
+
+
+class AnswerKey(StrEnum):
+    """What a teammate can answer; each answer belongs to one question's message."""
+
+    PROBLEM_TYPE = "problem_type"
+    PROMPT_ENGINEERING = "prompt_engineering_tried"
+    KNOWLEDGE_CHANGE = "knowledge_change"
+    LABELED_EXAMPLES = "labeled_examples"
+
+
+class MessageKey(StrEnum):
+    """The messages the bot keeps up to date for a decision (``Decision.message_ts`` keys)."""
+
+    ROOT = "root"
+    PROBLEM_TYPE = "problem_type"
+    KNOWLEDGE_CHANGE = "knowledge_change"
+    FAILURES = "failures"
+    OWNERS = "owners"
+    VERDICT = "verdict"
+
+
+QUESTION_MESSAGES: tuple[MessageKey, ...] = tuple(MessageKey(q.key) for q in QUESTIONS)
+"""The question messages, in thread order."""
+
+CHOICE_OPTIONS: dict[AnswerKey, tuple[Option, ...]] = {
+    AnswerKey.PROBLEM_TYPE: PROBLEM_TYPE_OPTIONS,
+    AnswerKey.PROMPT_ENGINEERING: (Option("yes", "Yes"), Option("no", "Not yet")),
+    AnswerKey.KNOWLEDGE_CHANGE: KNOWLEDGE_CHANGE_OPTIONS,
+}
+"""The multiple-choice answers: the team's answer is the settled one, else the majority."""
+
+CHOICE_LABELS: dict[AnswerKey, dict[str, str]] = {
+    key: {o.value: o.label for o in options} for key, options in CHOICE_OPTIONS.items()
+}
+SETTLEABLE: tuple[AnswerKey, ...] = (AnswerKey.PROBLEM_TYPE, AnswerKey.KNOWLEDGE_CHANGE)
+"""Answers the facilitator can settle for the team."""
+
+ANSWER_MESSAGE: dict[AnswerKey, MessageKey] = {
+    AnswerKey.PROBLEM_TYPE: MessageKey.PROBLEM_TYPE,
+    AnswerKey.PROMPT_ENGINEERING: MessageKey.PROBLEM_TYPE,
+    AnswerKey.KNOWLEDGE_CHANGE: MessageKey.KNOWLEDGE_CHANGE,
+    AnswerKey.LABELED_EXAMPLES: MessageKey.OWNERS,
+}
+"""Which question message shows each answer."""
+
+MAX_LABELED_EXAMPLES = 100_000_000
+
+
+class InvalidAnswer(UserError):
+    pass
+
+
+def choice_answer(key: object, value: object) -> tuple[AnswerKey, str]:
+    """A multiple-choice answer from a payload, checked against the registry."""
+    try:
+        answer = AnswerKey(key)
+    except ValueError:
+        raise InvalidAnswer(f"`{key}` isn't one of the questions.") from None
+    if answer not in CHOICE_LABELS or value not in CHOICE_LABELS[answer]:
+        raise InvalidAnswer(f"`{value}` isn't an answer to that question.")
+    return answer, str(value)
+
+
+def parse_count(raw: str | None) -> int:
+    """A count typed by a person: plain digits (thousands separators allowed), non-negative, and
+    below ``MAX_LABELED_EXAMPLES``. ``²`` or ``١٢`` are not numbers here."""
+    text = (raw or "").replace(",", "").replace("_", "").strip()
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_LABELED_EXAMPLES:
+        raise InvalidAnswer("Enter the number of labeled examples as a whole number, like 1200.")
+    return int(text)

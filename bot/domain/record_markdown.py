@@ -1,32 +1,54 @@
-"""The decision record as Markdown, for ``/ragft export``."""
+"""The decision record as Markdown, for ``/ragft export``. Pure: it renders ``RecordFacts``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
+from bot.domain.costs import CostEstimate
 from bot.domain.questions import (
+    CHOICE_LABELS,
     OWNER_ROLE_LABELS,
     QUESTIONS,
-    QUESTIONS_BY_KEY,
     REQUIRED_OWNER_ROLES,
     VERDICT_LABELS,
+    AnswerKey,
+    OwnerRole,
     QuestionKey,
     Verdict,
 )
-from bot.domain.rule import CONDITION_LABELS
-from bot.services.state import LABELED_EXAMPLES, DecisionState
-from storage.models import Answer
-
-_CHOICE_LABELS = {
-    "problem_type": {o.value: o.label for o in QUESTIONS_BY_KEY[QuestionKey.PROBLEM_TYPE].options},
-    "knowledge_change": {
-        o.value: o.label for o in QUESTIONS_BY_KEY[QuestionKey.KNOWLEDGE_CHANGE].options
-    },
-    "prompt_engineering_tried": {"yes": "Yes", "no": "Not yet"},
-}
+from bot.domain.rule import CONDITION_LABELS, FailureCounts, Recommendation
+from bot.domain.team_choice import TeamChoice
 
 
-def _date(moment) -> str:
+@dataclass(frozen=True)
+class RecordFacts:
+    """What the record shows of a decision."""
+
+    id: int
+    title: str
+    status: str
+    created_at: datetime
+    facilitator_id: str
+    decided_at: datetime | None
+    decided_by: str | None
+    verdict: str | None
+    final_choice: str | None
+    final_choice_reason: str | None
+    context_summary: str | None
+    next_review_at: datetime | None
+    choices: Mapping[AnswerKey, TeamChoice]
+    failures: FailureCounts
+    owners: Mapping[OwnerRole, str | None]
+    labeled_examples: int | None
+    labeled_examples_by: str | None
+    participants: Sequence[str]
+    recommendation: Recommendation
+    costs: CostEstimate
+
+
+def _date(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d") if moment else "—"
 
 
@@ -34,8 +56,8 @@ def _user(user_id: str | None) -> str:
     return f"<@{user_id}>" if user_id else "— nobody —"
 
 
-def _choice_section(state: DecisionState, key: str) -> list[str]:
-    labels = _CHOICE_LABELS[key]
+def _choice_section(state: RecordFacts, key: AnswerKey) -> list[str]:
+    labels = CHOICE_LABELS[key]
     choice = state.choices[key]
     lines = []
     for value, users in choice.votes.items():
@@ -50,8 +72,8 @@ def _choice_section(state: DecisionState, key: str) -> list[str]:
     return lines
 
 
-def render_record(state: DecisionState, answers: Iterable[Answer]) -> str:
-    decision = state.decision
+def render_record(state: RecordFacts) -> str:
+    decision = state
     rec = state.recommendation
     verdict = Verdict(decision.verdict) if decision.verdict else rec.verdict
     deciders = state.participants
@@ -68,14 +90,14 @@ def render_record(state: DecisionState, answers: Iterable[Answer]) -> str:
     for question in QUESTIONS:
         out += [f"## Q{question.number}. {question.title}", "", f"_{question.prompt}_", ""]
         if question.key == QuestionKey.PROBLEM_TYPE:
-            out += _choice_section(state, "problem_type")
+            out += _choice_section(state, AnswerKey.PROBLEM_TYPE)
             out += [
                 "",
                 "Tried prompt engineering:",
-                *_choice_section(state, "prompt_engineering_tried"),
+                *_choice_section(state, AnswerKey.PROMPT_ENGINEERING),
             ]
         elif question.key == QuestionKey.KNOWLEDGE_CHANGE:
-            out += _choice_section(state, "knowledge_change")
+            out += _choice_section(state, AnswerKey.KNOWLEDGE_CHANGE)
         elif question.key == QuestionKey.FAILURES:
             f = state.failures
             out += [
@@ -89,11 +111,11 @@ def render_record(state: DecisionState, answers: Iterable[Answer]) -> str:
                     " (gap)" if role in REQUIRED_OWNER_ROLES and not state.owners.get(role) else ""
                 )
                 out.append(f"- {label}: {_user(state.owners.get(role))}{gap}")
-            by = [a for a in answers if a.question == LABELED_EXAMPLES]
             count = (
                 f"{state.labeled_examples:,}" if state.labeled_examples is not None else "unknown"
             )
-            source = f" (from {_user(by[-1].user_id)})" if by else ""
+            by = state.labeled_examples_by
+            source = f" (from {_user(by)})" if by else ""
             out.append(f"- Labeled examples: {count}{source}")
         out.append("")
     out += [f"## Verdict: {VERDICT_LABELS[verdict]}", ""]

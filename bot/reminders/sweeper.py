@@ -24,20 +24,19 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import ReminderStatus, utcnow
+from bot.domain.lifecycle import ReminderStatus
+from storage.models import utcnow
 from storage.repositories import reminder_repo as reminders
 from storage.repositories.reminder_repo import LEASE, Claimed
 
 log = logging.getLogger("ragft.sweep")
 
-INTERVAL_SECONDS = 60
 BATCH = 10
 DELIVERY_TIMEOUT = timedelta(seconds=45)
 """Per reminder. BATCH × DELIVERY_TIMEOUT stays well inside the lease, so no live claim expires."""
@@ -224,49 +223,3 @@ class Sweeper:
                 retry_at=retry_at,
                 payload=progress.payload,
             )
-
-
-class ReminderScheduler:
-    """The clock: one interval job per process. Its first run starts at once, so reminders
-    that fell due while the process was down go out on start (once: coalesced)."""
-
-    def __init__(self, sweeper: Sweeper, interval: float = INTERVAL_SECONDS) -> None:
-        self.sweeper = sweeper
-        self.interval = interval
-        self.scheduler = AsyncIOScheduler(timezone=UTC)
-        self._running: set[asyncio.Task[Any]] = set()
-
-    def start(self) -> None:
-        self.scheduler.add_job(
-            self._tick,
-            "interval",
-            seconds=self.interval,
-            id="ragft-sweep",
-            coalesce=True,
-            max_instances=1,
-            next_run_time=datetime.now(UTC),
-            misfire_grace_time=int(self.interval),
-        )
-        self.scheduler.start()
-
-    async def _tick(self) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._running.add(task)
-        try:
-            report = await self.sweeper.sweep()
-        finally:
-            self._running.discard(task)
-        for line in report.sent:
-            log.info("sent %s", line)
-
-    async def stop(self, grace: float = 30.0) -> None:
-        """Stop the clock, and let a sweep in progress finish first: it holds claims, and
-        APScheduler's shutdown would cancel it between posting and marking sent."""
-        if self.scheduler.running:
-            self.scheduler.pause()
-        if self._running:
-            await asyncio.wait(set(self._running), timeout=grace)
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
-            await asyncio.sleep(0)  # AsyncIOScheduler finishes shutting down on the loop

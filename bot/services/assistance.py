@@ -11,11 +11,14 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.errors import NotAllowed, NotFound, UserError
+from bot.domain.lifecycle import ContextTestStatus
 from bot.domain.markup import to_plain
+from bot.domain.questions import AnswerKey
 from bot.llm.client import Usage
-from bot.services.state import get_decision, record_choice
-from storage.models import ContextTest, ContextTestStatus, Decision, DecisionStatus
-from storage.repositories import context_test_repo as context_tests
+from bot.services import guards
+from bot.services.answering import open_decision, save_choice
+from storage.models import ContextTest, Decision
+from storage.repositories import context_test_repo
 from storage.repositories.usage_repo import add_usage
 
 JUDGEMENTS = {"knowledge": "right with context", "behavior": "still wrong"}
@@ -35,30 +38,73 @@ SETUP_HINT = (
 )
 
 
+async def _decision(
+    session: AsyncSession, team_id: str, channel_id: str, decision_id: int
+) -> Decision:
+    return await guards.decision_in_channel(
+        session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
+    )
+
+
+async def check_context_test(
+    *, session: AsyncSession, team_id: str, channel_id: str, decision_id: int
+) -> Decision:
+    """Before the test's modal opens: the decision must still be open."""
+    async with session.begin():
+        decision = await _decision(session, team_id, channel_id, decision_id)
+        guards.require_open(decision)
+        return decision
+
+
 async def start_context_test(
     *,
     session: AsyncSession,
     team_id: str,
+    channel_id: str,
     decision_id: int,
     user_id: str,
     question: str,
     context: str,
     expected: str,
 ) -> ContextTest:
-    decision = await get_decision(session=session, team_id=team_id, decision_id=decision_id)
-    if decision.status != DecisionStatus.OPEN:
-        raise NotAllowed(
-            f"Decision #{decision_id} is already {decision.status}, so its answers are frozen."
+    async with session.begin():
+        decision = await _decision(session, team_id, channel_id, decision_id)
+        guards.require_open(decision)
+        return await context_test_repo.create_test(
+            session=session,
+            team_id=team_id,
+            decision_id=decision_id,
+            requested_by=user_id,
+            question=question[:TEST_FIELD_LIMIT],
+            context=context[:TEST_FIELD_LIMIT],
+            expected=expected[:TEST_FIELD_LIMIT],
         )
-    return await context_tests.create_test(
-        session=session,
-        team_id=team_id,
-        decision_id=decision_id,
-        requested_by=user_id,
-        question=question[:TEST_FIELD_LIMIT],
-        context=context[:TEST_FIELD_LIMIT],
-        expected=expected[:TEST_FIELD_LIMIT],
-    )
+
+
+async def running_test(
+    *, session: AsyncSession, team_id: str, test_id: int, message_ts: str
+) -> tuple[ContextTest, Decision]:
+    """The test the bot is about to run, with the ts of its "working…" message saved."""
+    async with session.begin():
+        await context_test_repo.set_message_ts(
+            session=session, team_id=team_id, test_id=test_id, message_ts=message_ts
+        )
+        test = await context_test_repo.get_test(session=session, team_id=team_id, test_id=test_id)
+        if test is None:
+            raise NotFound("That perfect-context test no longer exists.")
+        decision = await guards.decision_in_team(
+            session=session, team_id=team_id, decision_id=test.decision_id
+        )
+        return test, decision
+
+
+async def fail_context_test(
+    *, session: AsyncSession, team_id: str, test_id: int, error: str
+) -> None:
+    async with session.begin():
+        await context_test_repo.fail_test(
+            session=session, team_id=team_id, test_id=test_id, error=error
+        )
 
 
 async def finish_context_test(
@@ -73,79 +119,109 @@ async def finish_context_test(
     usage: Usage,
 ) -> ContextTest:
     assert test.id is not None
-    await add_usage(
-        session=session,
-        team_id=team_id,
-        decision_id=test.decision_id,
-        prompt_tokens=usage.prompt_tokens,
-        completion_tokens=usage.completion_tokens,
-    )
-    done = await context_tests.complete_test(
-        session=session,
-        team_id=team_id,
-        test_id=test.id,
-        answer_without=answer_without,
-        answer_with=answer_with,
-        model_judgement=model_judgement,
-        model_rationale=model_rationale,
-    )
-    if done is None:
-        raise NotFound("That perfect-context test no longer exists.")
-    return done
+    async with session.begin():
+        await add_usage(
+            session=session,
+            team_id=team_id,
+            decision_id=test.decision_id,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+        )
+        done = await context_test_repo.complete_test(
+            session=session,
+            team_id=team_id,
+            test_id=test.id,
+            answer_without=answer_without,
+            answer_with=answer_with,
+            model_judgement=model_judgement,
+            model_rationale=model_rationale,
+        )
+        if done is None:
+            raise NotFound("That perfect-context test no longer exists.")
+        return done
 
 
 async def judge_context_test(
-    *, session: AsyncSession, team_id: str, test_id: int, user_id: str, judgement: str
-) -> ContextTest:
+    *,
+    session: AsyncSession,
+    team_id: str,
+    channel_id: str,
+    test_id: int,
+    user_id: str,
+    judgement: str,
+) -> tuple[ContextTest, Decision]:
     """Record a teammate's judgement on the test, and count it as their answer to Q1."""
     if judgement not in JUDGEMENTS:
         raise UserError(f"`{judgement}` isn't a judgement of the test.")
-    test = await context_tests.get_test(session=session, team_id=team_id, test_id=test_id)
-    if test is None:
-        raise NotFound("That perfect-context test no longer exists.")
-    if test.status != ContextTestStatus.DONE:
-        raise NotAllowed("That test has no answers to judge.")
-    await record_choice(
-        session=session,
-        team_id=team_id,
-        decision_id=test.decision_id,
-        question="problem_type",
-        user_id=user_id,
-        value=judgement,
-    )
-    judged = await context_tests.judge_test(
-        session=session, team_id=team_id, test_id=test_id, judgement=judgement, judged_by=user_id
-    )
-    assert judged is not None
-    return judged
+    async with session.begin():
+        test = await context_test_repo.get_test(session=session, team_id=team_id, test_id=test_id)
+        if test is None:
+            raise NotFound("That perfect-context test no longer exists.")
+        decision = await open_decision(
+            session=session, team_id=team_id, channel_id=channel_id, decision_id=test.decision_id
+        )
+        if test.status != ContextTestStatus.DONE:
+            raise NotAllowed("That test has no answers to judge.")
+        await save_choice(
+            session=session,
+            decision=decision,
+            question=AnswerKey.PROBLEM_TYPE,
+            user_id=user_id,
+            value=judgement,
+        )
+        judged = await context_test_repo.judge_test(
+            session=session,
+            team_id=team_id,
+            test_id=test_id,
+            judgement=judgement,
+            judged_by=user_id,
+        )
+        assert judged is not None
+        return judged, decision
+
+
+SUMMARY_ACTION = "set the record's Context paragraph"
+
+
+async def check_summary_editor(
+    *, session: AsyncSession, team_id: str, channel_id: str, decision_id: int, user_id: str
+) -> Decision:
+    async with session.begin():
+        decision = await _decision(session, team_id, channel_id, decision_id)
+        guards.require_facilitator(decision, user_id, SUMMARY_ACTION)
+        return decision
 
 
 async def save_context_summary(
-    *, session: AsyncSession, team_id: str, decision_id: int, user_id: str, text: str
+    *,
+    session: AsyncSession,
+    team_id: str,
+    channel_id: str,
+    decision_id: int,
+    user_id: str,
+    text: str,
 ) -> Decision:
     """The facilitator keeps or edits the record's Context paragraph."""
-    decision = await get_decision(session=session, team_id=team_id, decision_id=decision_id)
-    if user_id != decision.facilitator_id:
-        raise NotAllowed(
-            f"Only the facilitator, <@{decision.facilitator_id}>, can set the record's Context "
-            "paragraph."
-        )
-    decision.context_summary = text.strip()[:SAVED_CONTEXT_LIMIT] or None
-    session.add(decision)
-    await session.flush()
-    return decision
+    async with session.begin():
+        decision = await _decision(session, team_id, channel_id, decision_id)
+        guards.require_facilitator(decision, user_id, SUMMARY_ACTION)
+        decision.context_summary = text.strip()[:SAVED_CONTEXT_LIMIT] or None
+        session.add(decision)
+        await session.flush()
+        return decision
 
 
 async def record_usage(
     *, session: AsyncSession, team_id: str, decision_id: int, usage: Usage
 ) -> None:
-    await add_usage(
-        session=session,
-        team_id=team_id,
-        decision_id=decision_id,
-        prompt_tokens=usage.prompt_tokens,
-        completion_tokens=usage.completion_tokens,
-    )
+    async with session.begin():
+        await add_usage(
+            session=session,
+            team_id=team_id,
+            decision_id=decision_id,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+        )
 
 
 # What the team typed in the thread ---------------------------------------------------------------

@@ -1,36 +1,34 @@
-"""The routine after a decision, as a Slack-free service: scheduling reviews, cadence, marking a
-review done, snoozing, re-running the diagnostic, and gathering the evidence a review shows.
+"""The routine after a decision: scheduling reviews, the cadence, marking a review done,
+snoozing, queueing revisit checks, re-running the diagnostic and superseding.
 
-Callers own the transaction. Times are passed in (``now``), so tests control the clock.
+Public calls own their transaction; the ``*_in`` helpers run inside a caller's. Times are passed
+in (``now``), so tests control the clock. The facilitator's timezone comes from Slack, through
+``tz_of``, and is asked for outside any transaction.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain.errors import NotAllowed
-from bot.domain.review_schedule import SNOOZE_DAYS, Tally, next_slot, per_quarter, review_due
-from bot.services.state import get_decision
-from storage.models import Decision, DecisionStatus, FailureExample, ReminderKind
-from storage.repositories import decision_repo as repo
-from storage.repositories import reminder_repo as reminders
+from bot.domain.errors import UserError
+from bot.domain.lifecycle import DecisionStatus, ReminderKind
+from bot.domain.review_schedule import SNOOZE_DAYS, cadence_days, next_review, next_slot, review_due
+from bot.services import guards
+from storage.models import Decision, FailureExample
+from storage.repositories import answer_repo, decision_repo, failure_repo, reminder_repo
+
+TimezoneOf = Callable[[str], Awaitable[str | None]]
+"""A user's timezone (Slack's users.info ``tz``), or None."""
 
 
-def _require_decided(decision: Decision, action: str) -> None:
-    if decision.status != DecisionStatus.DECIDED:
-        raise NotAllowed(
-            f"Decision #{decision.id} is {decision.status}, so it has no reviews to {action}."
-        )
-
-
-async def _schedule_review(
+async def schedule_review_in(
     session: AsyncSession, decision: Decision, due: datetime, replace: bool = True
 ) -> datetime:
     assert decision.id is not None
-    await reminders.schedule(
+    await reminder_repo.schedule(
         session=session,
         team_id=decision.team_id,
         decision_id=decision.id,
@@ -44,91 +42,131 @@ async def _schedule_review(
     return due
 
 
-async def schedule_first_review(
-    *, session: AsyncSession, team_id: str, decision_id: int, tz: str | None
+async def schedule_first_review_in(
+    session: AsyncSession, decision: Decision, tz: str | None
 ) -> datetime:
     """The decision's first review: decided_at plus its cadence, 10:00 on a weekday in ``tz``."""
-    decision = await get_decision(session=session, team_id=team_id, decision_id=decision_id)
-    _require_decided(decision, "schedule")
+    guards.require_decided(decision, "schedule")
     assert decision.decided_at is not None
-    due = review_due(decision.decided_at, decision.review_cadence_days, tz)
-    return await _schedule_review(session, decision, due)
-
-
-async def schedule_next_review(
-    *, session: AsyncSession, decision: Decision, now: datetime, tz: str | None
-) -> datetime:
-    """After a review went out: the next one, a cadence later. A pending one (say, a snooze
-    someone set meanwhile) is kept."""
-    return await _schedule_review(
-        session, decision, review_due(now, decision.review_cadence_days, tz), replace=False
+    return await schedule_review_in(
+        session, decision, next_review(decision.decided_at, decision.review_cadence_days, tz)
     )
+
+
+async def schedule_next_review_in(
+    session: AsyncSession, decision: Decision, now: datetime, tz: str | None
+) -> datetime:
+    """After a review went out at ``now``: the next one, a cadence later and always after
+    ``now``. A pending one (say, a snooze someone set meanwhile) is kept."""
+    due = next_review(now, decision.review_cadence_days, tz)
+    return await schedule_review_in(session, decision, due, replace=False)
+
+
+async def _facilitator_tz(
+    session: AsyncSession, team_id: str, channel_id: str, decision_id: int, tz_of: TimezoneOf
+) -> str | None:
+    async with session.begin():
+        decision = await guards.decision_in_channel(
+            session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
+        )
+        facilitator = decision.facilitator_id
+    return await tz_of(facilitator)
 
 
 async def set_cadence(
     *,
     session: AsyncSession,
     team_id: str,
+    channel_id: str,
     decision_id: int,
     days: int,
     now: datetime,
-    tz: str | None,
+    tz_of: TimezoneOf,
 ) -> Decision:
     """Change how often the decision is reviewed. A decided one gets its pending review moved:
     a cadence after the last review (or the decision), or the next 10:00 if that has passed."""
-    decision = await get_decision(session=session, team_id=team_id, decision_id=decision_id)
-    if decision.status in (DecisionStatus.SUPERSEDED, DecisionStatus.ARCHIVED):
-        raise NotAllowed(
-            f"Decision #{decision_id} is {decision.status}; it isn't reviewed any more."
+    days = cadence_days(days)
+    tz = await _facilitator_tz(session, team_id, channel_id, decision_id, tz_of)
+    async with session.begin():
+        decision = await guards.decision_in_channel(
+            session=session,
+            team_id=team_id,
+            channel_id=channel_id,
+            decision_id=decision_id,
+            for_update=True,
         )
-    decision.review_cadence_days = days
-    session.add(decision)
-    if decision.status == DecisionStatus.DECIDED:
-        base = decision.last_reviewed_at or decision.decided_at or now
-        due = review_due(base, days, tz)
-        await _schedule_review(session, decision, due if due >= now else next_slot(now, tz))
-    await session.flush()
-    return decision
+        guards.require_reviewed_still(decision)
+        decision.review_cadence_days = days
+        session.add(decision)
+        if decision.status == DecisionStatus.DECIDED:
+            base = decision.last_reviewed_at or decision.decided_at or now
+            due = review_due(base, days, tz)
+            await schedule_review_in(session, decision, due if due >= now else next_slot(now, tz))
+        await session.flush()
+        return decision
 
 
 async def mark_reviewed(
     *,
     session: AsyncSession,
     team_id: str,
+    channel_id: str,
     decision_id: int,
     user_id: str,
     now: datetime,
-    tz: str | None,
+    tz_of: TimezoneOf,
 ) -> Decision:
-    decision = await get_decision(session=session, team_id=team_id, decision_id=decision_id)
-    _require_decided(decision, "mark reviewed")
-    decision.last_reviewed_at = now
-    decision.last_reviewed_by = user_id
-    await _schedule_review(session, decision, review_due(now, decision.review_cadence_days, tz))
-    return decision
+    tz = await _facilitator_tz(session, team_id, channel_id, decision_id, tz_of)
+    async with session.begin():
+        decision = await guards.decision_in_channel(
+            session=session,
+            team_id=team_id,
+            channel_id=channel_id,
+            decision_id=decision_id,
+            for_update=True,
+        )
+        guards.require_decided(decision, "mark reviewed")
+        decision.last_reviewed_at = now
+        decision.last_reviewed_by = user_id
+        await schedule_review_in(
+            session, decision, next_review(now, decision.review_cadence_days, tz)
+        )
+        return decision
 
 
 async def snooze(
-    *, session: AsyncSession, team_id: str, decision_id: int, now: datetime, tz: str | None
+    *,
+    session: AsyncSession,
+    team_id: str,
+    channel_id: str,
+    decision_id: int,
+    now: datetime,
+    tz_of: TimezoneOf,
 ) -> Decision:
-    decision = await get_decision(session=session, team_id=team_id, decision_id=decision_id)
-    _require_decided(decision, "snooze")
-    await _schedule_review(session, decision, review_due(now, SNOOZE_DAYS, tz))
-    return decision
+    tz = await _facilitator_tz(session, team_id, channel_id, decision_id, tz_of)
+    async with session.begin():
+        decision = await guards.decision_in_channel(
+            session=session,
+            team_id=team_id,
+            channel_id=channel_id,
+            decision_id=decision_id,
+            for_update=True,
+        )
+        guards.require_decided(decision, "snooze")
+        await schedule_review_in(session, decision, review_due(now, SNOOZE_DAYS, tz))
+        return decision
 
 
-async def note_failures(
-    *, session: AsyncSession, team_id: str, decision_id: int, now: datetime
-) -> bool:
+async def queue_revisit_check(*, session: AsyncSession, decision: Decision, now: datetime) -> bool:
     """Failures were logged: ask the next sweep to check the revisit rules. Only for decided
     decisions, and at most one check waits at a time. True when a check is (now) pending."""
-    decision = await get_decision(session=session, team_id=team_id, decision_id=decision_id)
     if decision.status != DecisionStatus.DECIDED:
         return False
-    await reminders.schedule(
+    assert decision.id is not None
+    await reminder_repo.schedule(
         session=session,
-        team_id=team_id,
-        decision_id=decision_id,
+        team_id=decision.team_id,
+        decision_id=decision.id,
         kind=ReminderKind.REVISIT,
         due_at=now,
         replace=False,
@@ -136,9 +174,9 @@ async def note_failures(
     return True
 
 
-async def open_rerun(*, session: AsyncSession, team_id: str, decision_id: int) -> Decision | None:
+async def _open_rerun(session: AsyncSession, team_id: str, decision_id: int) -> Decision | None:
     """A re-run of this decision that is still open, if someone already started one."""
-    for candidate in await repo.list_decisions(
+    for candidate in await decision_repo.list_decisions(
         session=session, team_id=team_id, statuses=[DecisionStatus.OPEN], limit=200
     ):
         if candidate.supersedes_id == decision_id:
@@ -146,29 +184,50 @@ async def open_rerun(*, session: AsyncSession, team_id: str, decision_id: int) -
     return None
 
 
-async def rerun(*, session: AsyncSession, team_id: str, decision_id: int, user_id: str) -> Decision:
+async def rerun(
+    *, session: AsyncSession, team_id: str, channel_id: str, decision_id: int, user_id: str
+) -> Decision:
     """A new, open decision prefilled from this one: everyone's answers, the settled answers,
     owners, labeled examples and the failures logged so far. It supersedes this one once decided.
     """
-    old = await get_decision(session=session, team_id=team_id, decision_id=decision_id)
-    if old.status not in (DecisionStatus.DECIDED, DecisionStatus.OPEN):
-        raise NotAllowed(f"Decision #{decision_id} is {old.status}; re-run its successor instead.")
-    new = await repo.create_decision(
+    async with session.begin():
+        # Lock the old decision first, so two clicks on Re-run can't both start one.
+        old = await guards.decision_in_channel(
+            session=session,
+            team_id=team_id,
+            channel_id=channel_id,
+            decision_id=decision_id,
+            for_update=True,
+        )
+        guards.require_rerunnable(old)
+        existing = await _open_rerun(session, team_id, decision_id)
+        if existing is not None:
+            raise UserError(
+                f"Decision #{decision_id} is already being re-run as #{existing.id}: answer "
+                "there, and decide it to replace this one."
+            )
+        return await _copy(session, old, user_id)
+
+
+async def _copy(session: AsyncSession, old: Decision, user_id: str) -> Decision:
+    assert old.id is not None
+    team_id = old.team_id
+    new = await decision_repo.create_decision(
         session=session,
         team_id=team_id,
         channel_id=old.channel_id,
         title=old.title,
         facilitator_id=user_id,
-        supersedes_id=decision_id,
+        supersedes_id=old.id,
     )
     assert new.id is not None
     new.settled_problem_type = old.settled_problem_type
     new.settled_knowledge_change = old.settled_knowledge_change
     new.review_cadence_days = old.review_cadence_days
     session.add(new)
-    scope = {"session": session, "team_id": team_id, "decision_id": decision_id}
-    for answer in await repo.list_answers(**scope):
-        await repo.record_answer(
+    scope = {"session": session, "team_id": team_id, "decision_id": old.id}
+    for answer in await answer_repo.list_answers(**scope):
+        await answer_repo.record_answer(
             session=session,
             team_id=team_id,
             decision_id=new.id,
@@ -176,8 +235,8 @@ async def rerun(*, session: AsyncSession, team_id: str, decision_id: int, user_i
             user_id=answer.user_id,
             value=answer.value,
         )
-    for owner in await repo.list_owners(**scope):
-        await repo.assign_owner(
+    for owner in await answer_repo.list_owners(**scope):
+        await answer_repo.assign_owner(
             session=session,
             team_id=team_id,
             decision_id=new.id,
@@ -185,18 +244,18 @@ async def rerun(*, session: AsyncSession, team_id: str, decision_id: int, user_i
             user_id=owner.user_id,
             assigned_by=owner.assigned_by,
         )
-    for failure in await repo.list_failures(**scope):
+    for failure in await failure_repo.list_failures(**scope):
         data = failure.model_dump(exclude={"id", "decision_id"})
         session.add(FailureExample(**data, decision_id=new.id))
     await session.flush()
     return new
 
 
-async def supersede_previous(*, session: AsyncSession, decision: Decision) -> Decision | None:
+async def supersede_previous_in(session: AsyncSession, decision: Decision) -> Decision | None:
     """Once a re-run is decided, the decision it re-ran is superseded and stops reminding."""
     if decision.supersedes_id is None:
         return None
-    old = await repo.get_decision(
+    old = await decision_repo.get_decision(
         session=session, team_id=decision.team_id, decision_id=decision.supersedes_id
     )
     if old is None or old.status != DecisionStatus.DECIDED:
@@ -205,67 +264,6 @@ async def supersede_previous(*, session: AsyncSession, decision: Decision) -> De
     old.next_review_at = None
     session.add(old)
     assert old.id is not None
-    await reminders.cancel_pending(session=session, team_id=old.team_id, decision_id=old.id)
+    await reminder_repo.cancel_pending(session=session, team_id=old.team_id, decision_id=old.id)
     await session.flush()
     return old
-
-
-# Evidence ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Evidence:
-    since_decision: Tally
-    current: Tally
-    """Since the last review (or the decision)."""
-    previous: Tally
-    """The period before; for the first review, the failures the decision was made on."""
-    current_start: datetime
-    quarters: list[tuple[str, Tally]]
-
-
-async def review_periods(
-    *, session: AsyncSession, decision: Decision
-) -> tuple[datetime, datetime | None]:
-    """(start of this period, start of the previous one; None = everything before)."""
-    assert decision.id is not None and decision.decided_at is not None
-    sent = await reminders.list_for_decision(
-        session=session,
-        team_id=decision.team_id,
-        decision_id=decision.id,
-        statuses=["sent"],
-    )
-    ends = sorted(
-        datetime.fromisoformat(r.payload["period_end"])
-        for r in sent
-        if r.kind == ReminderKind.QUARTERLY_REVIEW and "period_end" in r.payload
-    )
-    starts: list[datetime | None] = [None, decision.decided_at, *ends]
-    return starts[-1] or decision.decided_at, starts[-2]
-
-
-async def gather_evidence(*, session: AsyncSession, decision: Decision, now: datetime) -> Evidence:
-    assert decision.id is not None and decision.decided_at is not None
-    failures = [
-        f
-        for f in await repo.list_failures(
-            session=session, team_id=decision.team_id, decision_id=decision.id
-        )
-        if f.logged_at <= now
-    ]
-    current_start, previous_start = await review_periods(session=session, decision=decision)
-
-    def between(start: datetime | None, end: datetime | None) -> Tally:
-        return Tally.of(
-            f.category
-            for f in failures
-            if (start is None or f.logged_at >= start) and (end is None or f.logged_at < end)
-        )
-
-    return Evidence(
-        since_decision=between(decision.decided_at, None),
-        current=between(current_start, None),
-        previous=between(previous_start, current_start),
-        current_start=current_start,
-        quarters=per_quarter((f.logged_at, f.category) for f in failures),
-    )

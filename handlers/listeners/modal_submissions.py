@@ -1,11 +1,11 @@
-"""Modal submissions. Input is validated before the ack, so mistakes show inline in the modal."""
+"""Modal submissions of a decision thread: adding failures, labeled examples, and a different
+choice. Input is validated before the ack, so mistakes show inline in the modal."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.domain.errors import UserError
 from bot.domain.failure_lines import (
@@ -14,35 +14,29 @@ from bot.domain.failure_lines import (
     parse_failure_line,
     parse_failure_lines,
 )
-from bot.domain.questions import FAILURE_CATEGORY_LABELS, QuestionKey
-from bot.services import state as decisions
-from handlers.failure_intake import save_failures
-from handlers.listeners.model_steps import categorise_in_thread
-from handlers.runtime import Runtime
+from bot.domain.questions import MessageKey, parse_count
+from bot.services import answering, deciding
+from handlers import payloads
+from handlers.failure_intake import added_text, log_from_slack
+from handlers.runtime import Runtime, runtime_of
+from handlers.slack_calls import tell
 from handlers.thread import refresh
 from handlers.ui.ids import CallbackId, InputId
 
-Values = dict[str, dict[str, dict[str, Any]]]
+
+class InputError(UserError):
+    def __init__(self, input_id: InputId, message: str) -> None:
+        super().__init__(message)
+        self.input_id = input_id
 
 
-def _value(values: Values, input_id: InputId) -> str:
-    element = values.get(input_id, {}).get(input_id, {})
-    if "selected_option" in element:
-        return ((element.get("selected_option") or {}).get("value")) or ""
-    return (element.get("value") or "").strip()
-
-
-def _decision_id(view: dict[str, Any]) -> int:
-    return int(json.loads(view["private_metadata"])["decision_id"])
-
-
-def failures_from(values: Values) -> list[ParsedFailure]:
-    """Pasted lines plus the single failure, or a UserError naming the input to fix."""
-    items = parse_failure_lines(_value(values, InputId.PASTE))
-    explanation = _value(values, InputId.EXPLANATION)
-    output = _value(values, InputId.OUTPUT)
+def failures_from(submission: payloads.Submission) -> list[ParsedFailure]:
+    """Pasted lines plus the single failure, or an InputError naming the input to fix."""
+    items = parse_failure_lines(submission.text(InputId.PASTE))
+    explanation = submission.text(InputId.EXPLANATION)
+    output = submission.text(InputId.OUTPUT)
     if output and not explanation:
-        raise _InputError(InputId.EXPLANATION, "Say why this output failed.")
+        raise InputError(InputId.EXPLANATION, "Say why this output failed.")
     if explanation:
         single = parse_failure_line(explanation)
         if single is not None:
@@ -57,84 +51,110 @@ def failures_from(values: Values) -> list[ParsedFailure]:
                 )
             )
     if not items:
-        raise _InputError(InputId.PASTE, "Paste at least one failure, or fill in one below.")
+        raise InputError(InputId.PASTE, "Paste at least one failure, or fill in one below.")
     if len(items) > MAX_FAILURES_PER_PASTE:
-        raise _InputError(
+        raise InputError(
             InputId.PASTE, f"That's {len(items)}; add at most {MAX_FAILURES_PER_PASTE} at a time."
         )
     return items
 
 
-class _InputError(UserError):
-    def __init__(self, input_id: InputId, message: str) -> None:
-        super().__init__(message)
-        self.input_id = input_id
+async def _submission(ack: AsyncAck, body: dict[str, Any]) -> payloads.Submission:
+    """The parsed submission; a stale one closes the modal and tells the user."""
+    try:
+        submission = payloads.submission_of(body)
+        submission.decision_id  # noqa: B018  (a modal of a decision must name one)
+    except payloads.StaleForm:
+        await ack()
+        raise
+    return submission
+
+
+async def _reject(
+    ack: AsyncAck, submission: payloads.Submission, input_id: InputId, message: str
+) -> None:
+    try:
+        response = submission.errors(input_id, message)
+    except payloads.StaleForm:
+        await ack()
+        raise
+    await ack(**response)
+
+
+async def add_failures(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    submission = await _submission(ack, body)
+    try:
+        items = failures_from(submission)
+    except InputError as exc:
+        await _reject(ack, submission, exc.input_id, str(exc))
+        return
+    await ack()
+    rt = runtime_of(context)
+    decision, categorised = await log_from_slack(
+        rt,
+        team_id=submission.team_id,
+        channel_id=submission.meta.channel_id,
+        decision_id=submission.decision_id,
+        user_id=submission.user_id,
+        failures=items,
+    )
+    await tell(
+        rt.client,
+        decision.channel_id,
+        submission.user_id,
+        added_text(submission.decision_id, categorised),
+        thread_ts=decision.thread_ts,
+    )
+
+
+async def labeled_examples(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    submission = await _submission(ack, body)
+    try:
+        count = parse_count(submission.text(InputId.COUNT))
+    except UserError as exc:
+        await _reject(ack, submission, InputId.COUNT, str(exc))
+        return
+    await ack()
+    rt = runtime_of(context)
+    async with rt.sessions() as session:
+        await answering.set_labeled_examples(
+            session=session,
+            team_id=submission.team_id,
+            channel_id=submission.meta.channel_id,
+            decision_id=submission.decision_id,
+            user_id=submission.user_id,
+            count=count,
+        )
+    keys = [MessageKey.OWNERS, MessageKey.ROOT]
+    await refresh(rt, submission.team_id, submission.decision_id, keys)
+
+
+async def override(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    submission = await _submission(ack, body)
+    choice, reason = submission.selected(InputId.CHOICE), submission.text(InputId.REASON)
+    if not choice:
+        await _reject(ack, submission, InputId.CHOICE, "Pick what the team chose.")
+        return
+    if not reason:
+        await _reject(ack, submission, InputId.REASON, "Say why.")
+        return
+    await ack()
+    rt = runtime_of(context)
+    async with rt.sessions() as session:
+        await deciding.record_final_choice(
+            session=session,
+            team_id=submission.team_id,
+            channel_id=submission.meta.channel_id,
+            decision_id=submission.decision_id,
+            user_id=submission.user_id,
+            choice=choice,
+            reason=reason,
+        )
+    keys = [MessageKey.VERDICT, MessageKey.ROOT]
+    await refresh(rt, submission.team_id, submission.decision_id, keys)
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
-    @app.view(CallbackId.ADD_FAILURES)
-    async def add_failures(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client
-    ) -> None:
-        try:
-            items = failures_from(view["state"]["values"])
-        except _InputError as exc:
-            await ack(response_action="errors", errors={exc.input_id: str(exc)})
-            return
-        await ack()
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        decision_id = _decision_id(view)
-        categorised = await categorise_in_thread(
-            runtime, team_id=team_id, decision_id=decision_id, user_id=user_id, failures=items
-        )
-        decision = await save_failures(runtime, team_id, decision_id, user_id, categorised)
-        counts = {label: 0 for label in FAILURE_CATEGORY_LABELS.values()}
-        for item in categorised:
-            counts[FAILURE_CATEGORY_LABELS[item.category]] += 1
-        summary = ", ".join(f"{n} {label.lower()}" for label, n in counts.items() if n)
-        await client.chat_postEphemeral(
-            channel=decision.channel_id,
-            user=user_id,
-            thread_ts=decision.thread_ts,
-            text=f"Added {len(categorised)} failure{'s' if len(categorised) != 1 else ''} to "
-            f"#{decision_id}: {summary}. Use *Review & correct* to change a category.",
-        )
-
-    @app.view(CallbackId.LABELED_EXAMPLES)
-    async def labeled_examples(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        try:
-            count = decisions.parse_labeled_examples(_value(view["state"]["values"], InputId.COUNT))
-        except UserError as exc:
-            await ack(response_action="errors", errors={InputId.COUNT: str(exc)})
-            return
-        await ack()
-        team_id, decision_id = body["team"]["id"], _decision_id(view)
-        async with runtime.sessions() as session, session.begin():
-            await decisions.set_labeled_examples(
-                session=session,
-                team_id=team_id,
-                decision_id=decision_id,
-                user_id=body["user"]["id"],
-                count=count,
-            )
-        await refresh(runtime, team_id, decision_id, [QuestionKey.OWNERS, "root"])
-
-    @app.view(CallbackId.OVERRIDE)
-    async def override(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = view["state"]["values"]
-        choice, reason = _value(values, InputId.CHOICE), _value(values, InputId.REASON)
-        if not reason:
-            await ack(response_action="errors", errors={InputId.REASON: "Say why."})
-            return
-        await ack()
-        team_id, decision_id = body["team"]["id"], _decision_id(view)
-        async with runtime.sessions() as session, session.begin():
-            await decisions.record_final_choice(
-                session=session,
-                team_id=team_id,
-                decision_id=decision_id,
-                user_id=body["user"]["id"],
-                choice=choice,
-                reason=reason,
-            )
-        await refresh(runtime, team_id, decision_id, ["verdict", "root"])
+    app.view(CallbackId.ADD_FAILURES)(add_failures)
+    app.view(CallbackId.LABELED_EXAMPLES)(labeled_examples)
+    app.view(CallbackId.OVERRIDE)(override)

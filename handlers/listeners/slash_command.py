@@ -5,54 +5,58 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
 from bot.domain.command_parser import Command, Subcommand, parse_command
-from bot.domain.errors import NotFound
+from bot.domain.errors import UserError
+from bot.domain.failure_lines import parse_failure_line
 from bot.domain.markup import unescape
+from bot.domain.questions import MessageKey
 from bot.domain.record_markdown import render_record
-from bot.services.state import DecisionState, get_channel_decision, load_state
-from handlers.runtime import Runtime
-from handlers.thread import post_thread
-from handlers.ui.command_replies import help_message, list_message
-from handlers.ui.thread_messages import Message
-from storage.models import DecisionStatus
-from storage.repositories import decision_repo as repo
+from bot.domain.review_schedule import CADENCE_DAYS
+from bot.services import decision_records, review_routine
+from handlers import payloads
+from handlers.failure_intake import log_from_slack, logged_text
+from handlers.runtime import Runtime, runtime_of
+from handlers.slack_calls import user_tz
+from handlers.thread import post_thread, refresh
+from handlers.ui.blocks import Message
+from handlers.ui.command_replies import (
+    cadence_text,
+    help_message,
+    list_message,
+    routine_lines,
+    status_message,
+)
+from storage.models import utcnow
 
-VISIBLE = [s for s in DecisionStatus if s != DecisionStatus.ARCHIVED]
-"""Archived decisions are the orphans of a /ragft whose thread could not be posted."""
-
-Handler = Callable[[Runtime, dict[str, Any], Command, AsyncRespond], Awaitable[None]]
+Handler = Callable[[Runtime, payloads.SlashCommand, Command, AsyncRespond], Awaitable[None]]
 
 
-async def reply(respond: AsyncRespond, message: Message) -> None:
+async def reply(respond: AsyncRespond, message: Message | str) -> None:
+    if isinstance(message, str):
+        message = Message(text=message, blocks=[])
     await respond(
         text=message.text,
-        blocks=message.blocks,
+        blocks=message.blocks or None,
         response_type="ephemeral",
         replace_original=False,
     )
 
 
-async def start(runtime: Runtime, command: dict[str, Any], parsed: Command, respond) -> None:
-    team_id, channel_id = command["team_id"], command["channel_id"]
-    async with runtime.sessions() as session, session.begin():
-        decision = await repo.create_decision(
+async def start(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
+    async with rt.sessions() as session:
+        state = await decision_records.start_decision(
             session=session,
-            team_id=team_id,
-            channel_id=channel_id,
+            team_id=cmd.team_id,
+            channel_id=cmd.channel_id,
             title=parsed.title or "",
-            facilitator_id=command["user_id"],
+            facilitator_id=cmd.user_id,
         )
-        decision_id = decision.id
-        assert decision_id is not None
-    async with runtime.sessions() as session:
-        state = await load_state(session=session, team_id=team_id, decision_id=decision_id)
-    await post_thread(runtime, state)
+    await post_thread(rt, state)
 
 
-async def show_help(runtime: Runtime, command: dict[str, Any], parsed: Command, respond) -> None:
+async def show_help(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
     note = None
     if parsed.kind is Subcommand.UNKNOWN:
         note = (
@@ -62,56 +66,95 @@ async def show_help(runtime: Runtime, command: dict[str, Any], parsed: Command, 
     await reply(respond, help_message(note))
 
 
-async def show_list(runtime: Runtime, command: dict[str, Any], parsed: Command, respond) -> None:
-    async with runtime.sessions() as session:
-        decisions = await repo.list_decisions(
+async def show_list(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
+    async with rt.sessions() as session:
+        found = await decision_records.channel_decisions(
+            session=session, team_id=cmd.team_id, channel_id=cmd.channel_id
+        )
+    await reply(respond, list_message(found, cmd.channel_id))
+
+
+async def status(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
+    async with rt.sessions() as session:
+        state = await decision_records.find_state(
             session=session,
-            team_id=command["team_id"],
-            channel_id=command["channel_id"],
-            statuses=VISIBLE,
-            limit=41,
+            team_id=cmd.team_id,
+            channel_id=cmd.channel_id,
+            decision_id=parsed.decision_id,
         )
-    await reply(respond, list_message(decisions, command["channel_id"]))
-
-
-async def find_decision(
-    runtime: Runtime, command: dict[str, Any], decision_id: int | None
-) -> DecisionState:
-    """The given decision, or the latest one in this channel."""
-    team_id, channel_id = command["team_id"], command["channel_id"]
-    async with runtime.sessions() as session:
-        if decision_id is None:
-            latest = await repo.latest_decision(
-                session=session, team_id=team_id, channel_id=channel_id, statuses=VISIBLE
-            )
-            if latest is None or latest.id is None:
-                raise NotFound(
-                    "There are no decisions in this channel yet. Start one with `/ragft <title>`."
-                )
-            decision_id = latest.id
-        else:
-            await get_channel_decision(
-                session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
-            )
-        return await load_state(session=session, team_id=team_id, decision_id=decision_id)
-
-
-async def export(runtime: Runtime, command: dict[str, Any], parsed: Command, respond) -> None:
-    state = await find_decision(runtime, command, parsed.decision_id)
-    async with runtime.sessions() as session:
-        answers = await repo.list_answers(
-            session=session, team_id=state.decision.team_id, decision_id=state.id
+        troubled = await decision_records.troubled_reminders(
+            session=session, team_id=cmd.team_id, decision_id=state.id
         )
-    content = render_record(state, answers)
+    await reply(respond, status_message(state, routine_lines(state.decision, troubled)))
+
+
+async def export(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
+    async with rt.sessions() as session:
+        state = await decision_records.find_state(
+            session=session,
+            team_id=cmd.team_id,
+            channel_id=cmd.channel_id,
+            decision_id=parsed.decision_id,
+        )
     decision = state.decision
-    await runtime.client.files_upload_v2(
+    await rt.client.files_upload_v2(
         channel=decision.channel_id,
         thread_ts=decision.thread_ts,
-        content=content,
+        content=render_record(state.record()),
         filename=f"ragft-decision-{state.id}.md",
         title=f"Decision record #{state.id}: {decision.title}"[:250],  # plain text, not mrkdwn
-        initial_comment=f"Decision record for #{state.id}, exported by <@{command['user_id']}>.",
+        initial_comment=f"Decision record for #{state.id}, exported by <@{cmd.user_id}>.",
     )
+
+
+async def log_failure(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
+    item = parse_failure_line(parsed.text or "")
+    if item is None:
+        raise UserError("Say why the output failed: `/ragft log [decision] <why it failed>`.")
+    async with rt.sessions() as session:
+        decision = await decision_records.decision_for_logging(
+            session=session,
+            team_id=cmd.team_id,
+            channel_id=cmd.channel_id,
+            decision_id=parsed.decision_id,
+        )
+    assert decision.id is not None
+    decision, categorised = await log_from_slack(
+        rt,
+        team_id=cmd.team_id,
+        channel_id=cmd.channel_id,
+        decision_id=decision.id,
+        user_id=cmd.user_id,
+        failures=[item],
+        visible=False,
+    )
+    await reply(respond, logged_text(decision, categorised))
+
+
+async def cadence(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
+    async with rt.sessions() as session:
+        decision = await decision_records.decision_for_logging(
+            session=session,
+            team_id=cmd.team_id,
+            channel_id=cmd.channel_id,
+            decision_id=parsed.decision_id,
+        )
+    assert decision.id is not None
+    if parsed.cadence is not None:
+        async with rt.sessions() as session:
+            decision = await review_routine.set_cadence(
+                session=session,
+                team_id=cmd.team_id,
+                channel_id=cmd.channel_id,
+                decision_id=decision.id,
+                days=CADENCE_DAYS[parsed.cadence],
+                now=utcnow(),
+                tz_of=lambda user: user_tz(rt.client, user),
+            )
+        if decision.message_ts:
+            assert decision.id is not None
+            await refresh(rt, cmd.team_id, decision.id, [MessageKey.ROOT])
+    await reply(respond, cadence_text(decision, with_hint=parsed.cadence is None))
 
 
 SUBCOMMANDS: dict[Subcommand, Handler] = {
@@ -119,19 +162,23 @@ SUBCOMMANDS: dict[Subcommand, Handler] = {
     Subcommand.HELP: show_help,
     Subcommand.UNKNOWN: show_help,
     Subcommand.LIST: show_list,
+    Subcommand.STATUS: status,
     Subcommand.EXPORT: export,
+    Subcommand.LOG: log_failure,
+    Subcommand.CADENCE: cadence,
 }
 
 
-def register(app: AsyncApp, runtime: Runtime, extra: dict[Subcommand, Handler]) -> None:
-    handlers = {**SUBCOMMANDS, **extra}
+async def ragft(
+    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+) -> None:
+    await ack()
+    cmd = payloads.command_of(body)
+    # The manifest sets should_escape=false, so the text has no markup: only &, <, > arrive
+    # as entities. What the user typed, "<!channel>" included, is kept as text.
+    parsed = parse_command(unescape(cmd.text))
+    await SUBCOMMANDS[parsed.kind](runtime_of(context), cmd, parsed, respond)
 
-    @app.command("/ragft")
-    async def ragft(
-        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
-    ) -> None:
-        await ack()
-        # The manifest sets should_escape=false, so the text has no markup: only &, <, > arrive
-        # as entities. What the user typed, "<!channel>" included, is kept as text.
-        parsed = parse_command(unescape(command.get("text", "")))
-        await handlers[parsed.kind](runtime, command, parsed, respond)
+
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    app.command("/ragft")(ragft)

@@ -8,10 +8,10 @@ from slack_sdk.models.blocks import ActionsBlock, Block, SectionBlock
 
 from bot.domain.questions import FAILURE_CATEGORY_LABELS, FailureCategory
 from bot.services.assistance import JUDGEMENTS, SETUP_HINT
-from handlers.ui.decision_modals import _text_input, _view, metadata
+from handlers.ui.blocks import Message, button, context, md, render, section
+from handlers.ui.decision_modals import metadata, modal_view, text_input
 from handlers.ui.ids import ActionId, CallbackId, InputId, action_id, pack
 from handlers.ui.mrkdwn import SECTION_FIELD, mention, safe
-from handlers.ui.thread_messages import Message, button, context, md, render, section
 from storage.models import ContextTest, Decision
 
 NO_KEY_TEST = (
@@ -65,14 +65,14 @@ def categorised_text(
 # The perfect-context test ------------------------------------------------------------------------
 
 
-def context_test_modal(decision_id: int, title: str) -> dict[str, Any]:
+def context_test_modal(decision_id: int, title: str, channel_id: str) -> dict[str, Any]:
     blocks: list[Block] = [
         section(
             f"The perfect-context test for *{safe(title, 200)}*: I ask the model your question "
             "twice, without and with the missing information, and post both answers in the "
             "thread for the team to judge."
         ),
-        _text_input(
+        text_input(
             InputId.TEST_QUESTION,
             "A real user question",
             multiline=True,
@@ -80,7 +80,7 @@ def context_test_modal(decision_id: int, title: str) -> dict[str, Any]:
             placeholder="e.g. Can I get a refund on the annual plan after 20 days?",
             max_length=2000,
         ),
-        _text_input(
+        text_input(
             InputId.TEST_CONTEXT,
             "The missing context, pasted in",
             multiline=True,
@@ -88,7 +88,7 @@ def context_test_modal(decision_id: int, title: str) -> dict[str, Any]:
             hint="The document, policy or data the model would need to answer right.",
             max_length=3000,
         ),
-        _text_input(
+        text_input(
             InputId.TEST_EXPECTED,
             "What a right answer must contain",
             multiline=True,
@@ -98,8 +98,12 @@ def context_test_modal(decision_id: int, title: str) -> dict[str, Any]:
         ),
         context("Only these three fields are sent to the model."),
     ]
-    return _view(
-        CallbackId.CONTEXT_TEST, "Perfect-context test", blocks, metadata(decision_id), "Run it"
+    return modal_view(
+        CallbackId.CONTEXT_TEST,
+        "Perfect-context test",
+        blocks,
+        metadata(decision_id, channel_id),
+        "Run it",
     )
 
 
@@ -259,9 +263,9 @@ def summary_saved(decision_id: int) -> str:
     )
 
 
-def summary_modal(decision_id: int, initial: str) -> dict[str, Any]:
+def summary_modal(decision_id: int, initial: str, channel_id: str) -> dict[str, Any]:
     blocks: list[Block] = [
-        _text_input(
+        text_input(
             InputId.SUMMARY,
             "Context",
             multiline=True,
@@ -271,4 +275,6 @@ def summary_modal(decision_id: int, initial: str) -> dict[str, Any]:
             max_length=3000,
         )
     ]
-    return _view(CallbackId.SUMMARY, "Context paragraph", blocks, metadata(decision_id), "Save")
+    return modal_view(
+        CallbackId.SUMMARY, "Context paragraph", blocks, metadata(decision_id, channel_id), "Save"
+    )

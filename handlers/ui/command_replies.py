@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
 
+from bot.domain.lifecycle import DecisionStatus, ReminderStatus
 from bot.domain.questions import VERDICT_LABELS, Verdict
+from bot.domain.tallies import percent
 from bot.services.state import DecisionState
 from handlers.ui.assistance_messages import usage_line
+from handlers.ui.blocks import Message, condition_line, context, render, section
 from handlers.ui.mrkdwn import mention, safe, slack_date
-from handlers.ui.thread_messages import Message, context, failure_tally, render, section
-from handlers.ui.thread_messages import _condition_line as condition_line
-from storage.models import Decision
+from handlers.ui.question_messages import failure_tally
+from handlers.ui.review_messages import cadence_label
+from storage.models import Decision, Reminder
 
 HELP = """*ragft* helps your team decide between RAG and fine-tuning, then keeps it honest.
 
@@ -85,3 +89,45 @@ def status_message(state: DecisionState, extra: Sequence[str] = ()) -> Message:
         blocks.append(section(usage))
     blocks.extend(section(line) for line in extra)
     return render(f"Status of decision #{state.id}", blocks)
+
+
+def routine_lines(decision: Decision, troubled: Sequence[Reminder]) -> list[str]:
+    """What ``/ragft status`` adds: cadence, reviews, and reminders that couldn't be sent."""
+    lines = [f"*Review cadence:* {cadence_label(decision.review_cadence_days)}"]
+    if decision.last_reviewed_at:
+        lines.append(
+            f"*Last reviewed* by {mention(decision.last_reviewed_by)} on "
+            f"{slack_date(decision.last_reviewed_at)}"
+        )
+    if decision.nudge_evidence.get("at"):
+        at = datetime.fromisoformat(decision.nudge_evidence["at"])
+        lines.append(
+            f"*Last revisit nudge:* {slack_date(at)}, at {decision.nudge_evidence['analysed']} "
+            f"failures ({percent(decision.nudge_evidence.get('share'))} behavioral)"
+        )
+    for reminder in troubled:
+        what = reminder.kind.replace("_", " ")
+        error = safe(reminder.last_error or "", 300)
+        if reminder.status == ReminderStatus.FAILED:
+            lines.append(
+                f"⚠️ *The {what} couldn't be posted* after {reminder.attempts} attempts: {error}. "
+                "Check the bot is in this channel, then change the cadence to schedule it again."
+            )
+        else:
+            lines.append(
+                f"⏳ *The {what} is being retried* (attempt {reminder.attempts} failed: {error}); "
+                f"next try {slack_date(reminder.due_at)}."
+            )
+    return lines
+
+
+def cadence_text(decision: Decision, *, with_hint: bool = False) -> str:
+    days = decision.review_cadence_days
+    text = f"Decision #{decision.id} is reviewed *{cadence_label(days).lower()}* ({days} days)."
+    if decision.next_review_at:
+        text += f" Next review: {slack_date(decision.next_review_at)}."
+    elif decision.status == DecisionStatus.OPEN:
+        text += " The first review is scheduled when it's decided."
+    if with_hint:
+        text += f" Change it with `/ragft cadence {decision.id} monthly|quarterly|half-yearly`."
+    return text

@@ -17,17 +17,22 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.questions import FAILURE_CATEGORY_LABELS, VERDICT_LABELS, FailureCategory, Verdict
+from handlers.ui.blocks import context, section
 from handlers.ui.ids import ActionId, CallbackId, InputId, action_id, pack
 from handlers.ui.mrkdwn import MODAL_BLOCKS, MODAL_TITLE, fit, mention, safe
-from handlers.ui.thread_messages import context, section
 from storage.models import FailureExample
 
 
-def metadata(decision_id: int, **extra: Any) -> str:
-    return json.dumps({"decision_id": decision_id, **extra})
+def metadata(decision_id: int | None, channel_id: str, **extra: Any) -> str:
+    """A modal's ``private_metadata``: the decision, and the channel it was opened from, which
+    the submission is checked against (see ``handlers.payloads.ModalMeta``)."""
+    data = {"decision_id": decision_id, "channel_id": channel_id, **extra}
+    return json.dumps({key: value for key, value in data.items() if value is not None})
 
 
-def _view(callback: CallbackId, title: str, blocks: list[Block], meta: str, submit: str | None):
+def modal_view(
+    callback: CallbackId, title: str, blocks: list[Block], meta: str, submit: str | None
+):
     if len(blocks) > MODAL_BLOCKS:
         raise ValueError(f"{len(blocks)} blocks; Slack allows {MODAL_BLOCKS} per modal")
     return View(
@@ -41,7 +46,7 @@ def _view(callback: CallbackId, title: str, blocks: list[Block], meta: str, subm
     ).to_dict()
 
 
-def _text_input(
+def text_input(
     input_id: InputId,
     label: str,
     *,
@@ -67,10 +72,10 @@ def _text_input(
     )
 
 
-def add_failures_modal(decision_id: int, title: str) -> dict[str, Any]:
+def add_failures_modal(decision_id: int, title: str, channel_id: str) -> dict[str, Any]:
     blocks: list[Block] = [
         section(f"Failing outputs for *{safe(title, 200)}*. Paste many at once, or add one."),
-        _text_input(
+        text_input(
             InputId.PASTE,
             "Paste failures, one per line",
             multiline=True,
@@ -79,14 +84,14 @@ def add_failures_modal(decision_id: int, title: str) -> dict[str, Any]:
             hint="Each line: why that output failed. Optionally add ` | ` and the output or link.",
         ),
         context("*Or add one failure*"),
-        _text_input(
+        text_input(
             InputId.OUTPUT,
             "The failing output or a link",
             multiline=True,
             optional=True,
             max_length=3000,
         ),
-        _text_input(
+        text_input(
             InputId.EXPLANATION,
             "Why it failed",
             multiline=False,
@@ -95,10 +100,14 @@ def add_failures_modal(decision_id: int, title: str) -> dict[str, Any]:
             max_length=1000,
         ),
     ]
-    return _view(CallbackId.ADD_FAILURES, "Add failures", blocks, metadata(decision_id), "Add")
+    return modal_view(
+        CallbackId.ADD_FAILURES, "Add failures", blocks, metadata(decision_id, channel_id), "Add"
+    )
 
 
-def labeled_examples_modal(decision_id: int, current: int | None) -> dict[str, Any]:
+def labeled_examples_modal(
+    decision_id: int, current: int | None, channel_id: str
+) -> dict[str, Any]:
     element = NumberInputElement(
         action_id=InputId.COUNT,
         is_decimal_allowed=False,
@@ -113,12 +122,16 @@ def labeled_examples_modal(decision_id: int, current: int | None) -> dict[str, A
             hint="Examples you could train on today. Fine-tuning needs at least 1,000.",
         )
     ]
-    return _view(
-        CallbackId.LABELED_EXAMPLES, "Labeled examples", blocks, metadata(decision_id), "Save"
+    return modal_view(
+        CallbackId.LABELED_EXAMPLES,
+        "Labeled examples",
+        blocks,
+        metadata(decision_id, channel_id),
+        "Save",
     )
 
 
-def override_modal(decision_id: int, verdict: Verdict) -> dict[str, Any]:
+def override_modal(decision_id: int, verdict: Verdict, channel_id: str) -> dict[str, Any]:
     options = [
         Option(text=fit(label, 75), value=choice)
         for choice, label in VERDICT_LABELS.items()
@@ -131,9 +144,11 @@ def override_modal(decision_id: int, verdict: Verdict) -> dict[str, Any]:
             label="What the team chose",
             element=StaticSelectElement(action_id=InputId.CHOICE, options=options),
         ),
-        _text_input(InputId.REASON, "Why", multiline=True, optional=False, max_length=2000),
+        text_input(InputId.REASON, "Why", multiline=True, optional=False, max_length=2000),
     ]
-    return _view(CallbackId.OVERRIDE, "A different choice", blocks, metadata(decision_id), "Save")
+    return modal_view(
+        CallbackId.OVERRIDE, "A different choice", blocks, metadata(decision_id, channel_id), "Save"
+    )
 
 
 def _category_options(failure_id: int) -> list[Option]:
@@ -144,7 +159,7 @@ def _category_options(failure_id: int) -> list[Option]:
 
 
 def review_failures_modal(
-    decision_id: int, failures: Sequence[FailureExample], total: int
+    decision_id: int, failures: Sequence[FailureExample], total: int, channel_id: str
 ) -> dict[str, Any]:
     blocks: list[Block] = []
     if not failures:
@@ -174,4 +189,6 @@ def review_failures_modal(
     if total > len(failures):
         blocks.append(context(f"Showing the latest {len(failures)} of {total}."))
     title = "Review failures"
-    return _view(CallbackId.REVIEW_FAILURES, title, blocks, metadata(decision_id), None)
+    return modal_view(
+        CallbackId.REVIEW_FAILURES, title, blocks, metadata(decision_id, channel_id), None
+    )

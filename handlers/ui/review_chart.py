@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from bot.domain.review_schedule import Tally
+from bot.domain.tallies import Tally
 
 COLORS = {"knowledge": "#4C78A8", "behavior": "#E45756", "unclear": "#BAB0AC"}
 MAX_QUARTERS = 8

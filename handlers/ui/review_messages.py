@@ -20,15 +20,15 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.domain.command_parser import CADENCE_DAYS
+from bot.domain.nudges import Nudge
 from bot.domain.questions import OWNER_ROLE_LABELS, VERDICT_LABELS, OwnerRole, Verdict
-from bot.domain.review_schedule import Nudge, percent, quarters_text, trend_line
-from bot.services.review_routine import Evidence
+from bot.domain.review_schedule import CADENCE_DAYS
+from bot.domain.tallies import percent, quarters_text, trend_line
+from bot.services.review_evidence import Evidence
 from bot.services.state import DecisionState
+from handlers.ui.blocks import Message, button, condition_line, context, render, section
 from handlers.ui.ids import ActionId, CallbackId, InputId, action_id, pack
 from handlers.ui.mrkdwn import HEADER, MODAL_TITLE, OPTION, fit, mention, safe, slack_date
-from handlers.ui.thread_messages import Message, button, context, render, section
-from handlers.ui.thread_messages import _condition_line as condition_line
 from storage.models import Decision
 
 CADENCE_LABELS: dict[int, str] = {days: str(c).capitalize() for c, days in CADENCE_DAYS.items()}

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import ContextTest, ContextTestStatus, utcnow
+from bot.domain.lifecycle import ContextTestStatus
+from storage.models import ContextTest, utcnow
 
 
 async def create_test(

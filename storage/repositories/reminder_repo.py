@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Reminder, ReminderStatus
+from bot.domain.lifecycle import ReminderStatus
+from storage.db import insert_for
+from storage.models import Reminder
 
 LEASE = timedelta(minutes=10)
 """A claim older than this is abandoned (its sweeper died) and may be claimed again."""
@@ -41,11 +41,6 @@ class Claimed:
     payload: dict[str, Any]
 
 
-def _insert(session: AsyncSession):
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(Reminder)
-
-
 async def schedule(
     *,
     session: AsyncSession,
@@ -61,7 +56,7 @@ async def schedule(
     ``replace``: an existing pending one is moved to ``due_at`` (and its retry state reset);
     otherwise an existing one is left as it is.
     """
-    statement = _insert(session).values(
+    statement = insert_for(session, Reminder).values(
         team_id=team_id,
         decision_id=decision_id,
         kind=kind,

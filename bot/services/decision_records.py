@@ -1,0 +1,191 @@
+"""Starting a decision, finding one in a channel, and the bookkeeping of the messages the bot
+posted for it (their ts)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain.errors import NotFound
+from bot.domain.lifecycle import DecisionStatus, ReminderStatus
+from bot.services import guards
+from bot.services.state import DecisionState, state_of
+from storage.models import Decision, Reminder
+from storage.repositories import decision_repo, event_repo, reminder_repo
+
+VISIBLE = [s for s in DecisionStatus if s != DecisionStatus.ARCHIVED]
+"""Archived decisions are the orphans of a /ragft whose thread could not be posted."""
+LOGGABLE = [DecisionStatus.DECIDED, DecisionStatus.OPEN]
+NO_DECISIONS = "There are no decisions in this channel yet. Start one with `/ragft <title>`."
+
+
+async def start_decision(
+    *, session: AsyncSession, team_id: str, channel_id: str, title: str, facilitator_id: str
+) -> DecisionState:
+    async with session.begin():
+        decision = await decision_repo.create_decision(
+            session=session,
+            team_id=team_id,
+            channel_id=channel_id,
+            title=title,
+            facilitator_id=facilitator_id,
+        )
+    async with session.begin():
+        return await state_of(session=session, decision=decision)
+
+
+async def channel_decisions(
+    *, session: AsyncSession, team_id: str, channel_id: str, limit: int = 41
+) -> Sequence[Decision]:
+    async with session.begin():
+        return await decision_repo.list_decisions(
+            session=session, team_id=team_id, channel_id=channel_id, statuses=VISIBLE, limit=limit
+        )
+
+
+async def find_state(
+    *, session: AsyncSession, team_id: str, channel_id: str, decision_id: int | None
+) -> DecisionState:
+    """The given decision of this channel, or the latest one here."""
+    async with session.begin():
+        if decision_id is None:
+            decision = await decision_repo.latest_decision(
+                session=session, team_id=team_id, channel_id=channel_id, statuses=VISIBLE
+            )
+            if decision is None:
+                raise NotFound(NO_DECISIONS)
+        else:
+            decision = await guards.decision_in_channel(
+                session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
+            )
+        return await state_of(session=session, decision=decision)
+
+
+async def decision_for_logging(
+    *, session: AsyncSession, team_id: str, channel_id: str, decision_id: int | None
+) -> Decision:
+    """The given decision, else the latest decided one in this channel, else the latest one."""
+    async with session.begin():
+        if decision_id is not None:
+            return await guards.decision_in_channel(
+                session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
+            )
+        found = await decision_repo.latest_decision(
+            session=session, team_id=team_id, channel_id=channel_id, status=DecisionStatus.DECIDED
+        ) or await decision_repo.latest_decision(
+            session=session, team_id=team_id, channel_id=channel_id, statuses=VISIBLE
+        )
+    if found is None:
+        raise NotFound(
+            "There are no decisions in this channel yet. Name one (`/ragft log 12 …`), or start "
+            "one with `/ragft <title>`."
+        )
+    return found
+
+
+async def logging_choices(
+    *, session: AsyncSession, team_id: str, channel_id: str
+) -> tuple[list[Decision], Decision]:
+    """Decisions a failure can be logged against (this channel's only: listing other channels'
+    would show private channels' titles), and the default: the latest decided one."""
+    async with session.begin():
+        found = list(
+            await decision_repo.list_decisions(
+                session=session, team_id=team_id, channel_id=channel_id, statuses=LOGGABLE
+            )
+        )
+    if not found:
+        raise NotFound(
+            "There are no decisions in this channel to log against. Use the shortcut in the "
+            "decision's channel, or start one here with `/ragft <title>`."
+        )
+    default = next((d for d in found if d.status == DecisionStatus.DECIDED), found[0])
+    return found[:100], default
+
+
+async def troubled_reminders(
+    *, session: AsyncSession, team_id: str, decision_id: int
+) -> Sequence[Reminder]:
+    """Reminders that failed, or are being retried, for ``/ragft status``."""
+    async with session.begin():
+        found = await reminder_repo.list_for_decision(
+            session=session,
+            team_id=team_id,
+            decision_id=decision_id,
+            statuses=[ReminderStatus.FAILED, ReminderStatus.PENDING],
+        )
+    return [r for r in found if r.last_error]
+
+
+async def save_message_ts(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    posted: dict[str, str],
+    thread_ts: str | None = None,
+) -> Decision:
+    async with session.begin():
+        decision = await guards.decision_in_team(
+            session=session, team_id=team_id, decision_id=decision_id, for_update=True
+        )
+        if thread_ts:
+            decision.thread_ts = thread_ts
+        decision.message_ts = {**decision.message_ts, **posted}
+        session.add(decision)
+        return decision
+
+
+async def forget_message(
+    *, session: AsyncSession, team_id: str, decision_id: int, which: str
+) -> None:
+    async with session.begin():
+        decision = await decision_repo.get_decision(
+            session=session, team_id=team_id, decision_id=decision_id, for_update=True
+        )
+        if decision is not None:
+            decision.message_ts = {k: v for k, v in decision.message_ts.items() if k != which}
+            session.add(decision)
+
+
+async def archive_orphan(*, session: AsyncSession, team_id: str, decision_id: int) -> None:
+    """A decision whose root message could not be posted can never be answered: hide it."""
+    async with session.begin():
+        orphan = await decision_repo.get_decision(
+            session=session, team_id=team_id, decision_id=decision_id
+        )
+        if orphan is not None and orphan.thread_ts is None:
+            orphan.status = DecisionStatus.ARCHIVED
+            session.add(orphan)
+
+
+async def current_state(*, session: AsyncSession, team_id: str, decision_id: int) -> DecisionState:
+    """For re-rendering the bot's own messages (the decision was checked when the work began)."""
+    async with session.begin():
+        decision = await guards.decision_in_team(
+            session=session, team_id=team_id, decision_id=decision_id
+        )
+        return await state_of(session=session, decision=decision)
+
+
+async def current_decision(*, session: AsyncSession, team_id: str, decision_id: int) -> Decision:
+    async with session.begin():
+        return await guards.decision_in_team(
+            session=session, team_id=team_id, decision_id=decision_id
+        )
+
+
+async def claim_thread_event(
+    *, session: AsyncSession, team_id: str, event_id: str, channel_id: str, thread_ts: str | None
+) -> tuple[bool, Decision | None]:
+    """Claim a Slack event id (False for a retry or replay) and find the decision whose thread
+    it was posted in."""
+    async with session.begin():
+        if not await event_repo.claim_event(session=session, team_id=team_id, event_id=event_id):
+            return False, None
+        if not thread_ts:
+            return True, None
+        return True, await decision_repo.get_decision_by_thread(
+            session=session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts
+        )

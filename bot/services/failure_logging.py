@@ -1,0 +1,166 @@
+"""Failures, however they arrive (the Q3 modal, a thread mention, the shortcut, ``/ragft log``):
+categorising them, saving them, and correcting a category. Saving a failure against a decided
+decision also asks the next sweep to check the revisit-nudge rules."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain.classifier import classify
+from bot.domain.errors import NotFound, UserError
+from bot.domain.failure_lines import ParsedFailure
+from bot.domain.questions import CategorySource, FailureCategory
+from bot.llm.client import LLM, LLMError
+from bot.llm.tasks import BATCH_SIZE, categorise_batch
+from bot.services import guards
+from bot.services.review_routine import queue_revisit_check
+from storage.models import Decision, FailureExample, utcnow
+from storage.repositories import failure_repo
+from storage.repositories.usage_repo import add_usage
+
+log = logging.getLogger("ragft")
+
+
+@dataclass(frozen=True)
+class Categorised:
+    failure: ParsedFailure
+    category: FailureCategory
+    source: CategorySource
+    rationale: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    """Tokens the model spent on this item's batch, carried by the batch's first item only, so
+    ``log_failures`` can add them up without counting a request twice."""
+
+
+def categorise_offline(failures: Iterable[ParsedFailure]) -> list[Categorised]:
+    results = []
+    for failure in failures:
+        verdict = classify(failure.explanation)
+        results.append(
+            Categorised(
+                failure, verdict.category, CategorySource(verdict.source), verdict.rationale
+            )
+        )
+    return results
+
+
+async def categorise(failures: Iterable[ParsedFailure], llm: LLM | None) -> list[Categorised]:
+    """Categorise with the model when one is configured, BATCH_SIZE explanations per request.
+
+    A batch the model can't answer usably (API error after retries, timeout, malformed or
+    off-schema reply) falls back to the offline classifier; the fallback is logged. Without a
+    model this is ``categorise_offline``.
+    """
+    items = list(failures)
+    if llm is None:
+        return categorise_offline(items)
+    results: list[Categorised] = []
+    for start in range(0, len(items), BATCH_SIZE):
+        batch = items[start : start + BATCH_SIZE]
+        try:
+            parsed = await categorise_batch(llm, [f.explanation for f in batch])
+        except LLMError:
+            log.warning("categorised %d failures offline instead", len(batch))
+            results.extend(categorise_offline(batch))
+            continue
+        usage = parsed.usage
+        for i, (failure, item) in enumerate(zip(batch, parsed.value, strict=True)):
+            results.append(
+                Categorised(
+                    failure,
+                    FailureCategory(item.category),
+                    CategorySource.LLM,
+                    item.rationale,
+                    prompt_tokens=usage.prompt_tokens if i == 0 else 0,
+                    completion_tokens=usage.completion_tokens if i == 0 else 0,
+                )
+            )
+    return results
+
+
+async def log_failures(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    channel_id: str | None,
+    decision_id: int,
+    user_id: str,
+    failures: list[Categorised],
+    at: datetime | None = None,
+) -> Decision:
+    """Save categorised failures to a decision (of this channel, when ``channel_id`` is given)."""
+    async with session.begin():
+        if channel_id is None:
+            decision = await guards.decision_in_team(
+                session=session, team_id=team_id, decision_id=decision_id
+            )
+        else:
+            decision = await guards.decision_in_channel(
+                session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
+            )
+        await add_usage(
+            session=session,
+            team_id=team_id,
+            decision_id=decision_id,
+            prompt_tokens=sum(item.prompt_tokens for item in failures),
+            completion_tokens=sum(item.completion_tokens for item in failures),
+        )
+        await failure_repo.add_failures(
+            session=session,
+            team_id=team_id,
+            decision_id=decision_id,
+            logged_by=user_id,
+            at=at,
+            failures=[
+                failure_repo.NewFailure(
+                    explanation=item.failure.explanation,
+                    output=item.failure.output,
+                    permalink=item.failure.permalink,
+                    category=item.category,
+                    category_source=item.source,
+                    rationale=item.rationale,
+                )
+                for item in failures
+            ],
+        )
+        await queue_revisit_check(session=session, decision=decision, now=at or utcnow())
+        return decision
+
+
+async def correct_failure(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    channel_id: str,
+    decision_id: int,
+    failure_id: int,
+    category: str,
+    user_id: str,
+) -> FailureExample:
+    if category not in set(FailureCategory):
+        raise UserError(f"`{category}` isn't a failure category.")
+    async with session.begin():
+        await guards.decision_in_channel(
+            session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
+        )
+        existing = await failure_repo.get_failure(
+            session=session, team_id=team_id, failure_id=failure_id
+        )
+        if existing is None or existing.decision_id != decision_id:
+            raise NotFound("That failure no longer exists.")
+        failure = await failure_repo.correct_failure_category(
+            session=session,
+            team_id=team_id,
+            failure_id=failure_id,
+            category=category,
+            corrected_by=user_id,
+        )
+        if failure is None:
+            raise NotFound("That failure no longer exists.")
+        return failure

@@ -1,0 +1,123 @@
+"""Every permission and state check of the services, and the only copy of each message.
+
+A decision reached from a payload is looked up with the payload's team *and* channel: an id
+from another channel (a private one, say) is "no such decision here", and nothing of it leaks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain.errors import NotAllowed, NotFound
+from bot.domain.lifecycle import DecisionStatus
+from storage.models import Decision
+from storage.repositories import decision_repo
+
+AdminCheck = Callable[[], Awaitable[bool]]
+"""Asks Slack whether the acting user is a workspace admin (only called when it matters)."""
+
+
+def not_here(decision_id: int) -> NotFound:
+    return NotFound(
+        f"There's no decision #{decision_id} in this channel. `/ragft list` shows this "
+        "channel's decisions."
+    )
+
+
+async def decision_in_team(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    for_update: bool = False,
+    for_share: bool = False,
+) -> Decision:
+    """For the bot's own work (sweeps, follow-ups): the decision, by team only."""
+    decision = await decision_repo.get_decision(
+        session=session,
+        team_id=team_id,
+        decision_id=decision_id,
+        for_update=for_update,
+        for_share=for_share,
+    )
+    if decision is None:
+        raise NotFound(f"There's no decision #{decision_id} in this workspace.")
+    return decision
+
+
+async def decision_in_channel(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    channel_id: str,
+    decision_id: int,
+    for_update: bool = False,
+    for_share: bool = False,
+) -> Decision:
+    """A decision named by a person (a command, a button, a modal): only this channel's."""
+    decision = await decision_repo.get_decision(
+        session=session,
+        team_id=team_id,
+        decision_id=decision_id,
+        for_update=for_update,
+        for_share=for_share,
+    )
+    if decision is None or decision.channel_id != channel_id:
+        raise not_here(decision_id)
+    return decision
+
+
+def require_open(decision: Decision) -> None:
+    if decision.status != DecisionStatus.OPEN:
+        raise NotAllowed(
+            f"Decision #{decision.id} is already {decision.status}, so its answers are frozen. "
+            "Start a new one with `/ragft <title>` to revisit it."
+        )
+
+
+def require_decided(decision: Decision, action: str) -> None:
+    if decision.status != DecisionStatus.DECIDED:
+        raise NotAllowed(
+            f"Decision #{decision.id} is {decision.status}, so it has no reviews to {action}."
+        )
+
+
+def require_verdict(decision: Decision) -> None:
+    if decision.status != DecisionStatus.DECIDED:
+        raise NotAllowed(f"Decision #{decision.id} has no verdict to accept yet.")
+
+
+def require_reviewed_still(decision: Decision) -> None:
+    if decision.status in (DecisionStatus.SUPERSEDED, DecisionStatus.ARCHIVED):
+        raise NotAllowed(
+            f"Decision #{decision.id} is {decision.status}; it isn't reviewed any more."
+        )
+
+
+def require_rerunnable(decision: Decision) -> None:
+    if decision.status not in (DecisionStatus.DECIDED, DecisionStatus.OPEN):
+        raise NotAllowed(
+            f"Decision #{decision.id} is {decision.status}; re-run its successor instead."
+        )
+
+
+def require_facilitator(
+    decision: Decision, user_id: str, action: str, after: str = "Nothing has changed."
+) -> None:
+    if user_id != decision.facilitator_id:
+        raise NotAllowed(
+            f"Only the facilitator, <@{decision.facilitator_id}>, can {action}. {after}".strip()
+        )
+
+
+async def require_facilitator_or_admin(
+    decision: Decision, user_id: str, is_admin: AdminCheck
+) -> None:
+    if user_id == decision.facilitator_id or await is_admin():
+        return
+    raise NotAllowed(
+        f"Thanks! Only the facilitator, <@{decision.facilitator_id}>, or a workspace admin "
+        "can make the call. Nothing has changed; keep adding your answers."
+    )

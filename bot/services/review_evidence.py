@@ -1,0 +1,72 @@
+"""The evidence a review and a revisit nudge show: failures since the decision, this period and
+the previous one, and per quarter. Read-only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain.lifecycle import ReminderKind, ReminderStatus
+from bot.domain.tallies import Tally, per_quarter
+from storage.models import Decision
+from storage.repositories import failure_repo, reminder_repo
+
+
+@dataclass(frozen=True)
+class Evidence:
+    since_decision: Tally
+    current: Tally
+    """Since the last review (or the decision)."""
+    previous: Tally
+    """The period before; for the first review, the failures the decision was made on."""
+    current_start: datetime
+    quarters: list[tuple[str, Tally]]
+
+
+async def review_periods(
+    *, session: AsyncSession, decision: Decision
+) -> tuple[datetime, datetime | None]:
+    """(start of this period, start of the previous one; None = everything before)."""
+    assert decision.id is not None and decision.decided_at is not None
+    sent = await reminder_repo.list_for_decision(
+        session=session,
+        team_id=decision.team_id,
+        decision_id=decision.id,
+        statuses=[ReminderStatus.SENT],
+    )
+    ends = sorted(
+        datetime.fromisoformat(r.payload["period_end"])
+        for r in sent
+        if r.kind == ReminderKind.QUARTERLY_REVIEW and "period_end" in r.payload
+    )
+    starts: list[datetime | None] = [None, decision.decided_at, *ends]
+    return starts[-1] or decision.decided_at, starts[-2]
+
+
+async def gather_evidence(*, session: AsyncSession, decision: Decision, now: datetime) -> Evidence:
+    assert decision.id is not None and decision.decided_at is not None
+    failures = [
+        f
+        for f in await failure_repo.list_failures(
+            session=session, team_id=decision.team_id, decision_id=decision.id
+        )
+        if f.logged_at <= now
+    ]
+    current_start, previous_start = await review_periods(session=session, decision=decision)
+
+    def between(start: datetime | None, end: datetime | None) -> Tally:
+        return Tally.of(
+            f.category
+            for f in failures
+            if (start is None or f.logged_at >= start) and (end is None or f.logged_at < end)
+        )
+
+    return Evidence(
+        since_decision=between(decision.decided_at, None),
+        current=between(current_start, None),
+        previous=between(previous_start, current_start),
+        current_start=current_start,
+        quarters=per_quarter((f.logged_at, f.category) for f in failures),
+    )

@@ -1,0 +1,84 @@
+"""The record's Context paragraph, drafted after Decide: keep the draft, or edit it in a modal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+
+from bot.services import assistance
+from handlers import payloads
+from handlers.model_runs import ephemeral
+from handlers.runtime import Runtime, runtime_of
+from handlers.ui import assistance_messages as ui
+from handlers.ui.ids import ActionId, CallbackId, InputId, matcher
+
+
+async def keep(
+    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+) -> None:
+    await ack()
+    click = payloads.in_channel(payloads.click_of(body))
+    decision_id, draft = payloads.parts(click.value, 2)
+    rt = runtime_of(context)
+    async with rt.sessions() as session:
+        await assistance.save_context_summary(
+            session=session,
+            team_id=click.team_id,
+            channel_id=click.channel_id or "",
+            decision_id=payloads.number(decision_id),
+            user_id=click.user_id,
+            text=draft,
+        )
+    text = ui.summary_saved(int(decision_id))
+    await respond(text=text, response_type="ephemeral", replace_original=True)
+
+
+async def edit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    await ack()
+    click = payloads.in_channel(payloads.click_of(body))
+    decision_id, draft = payloads.parts(click.value, 2)
+    rt = runtime_of(context)
+    async with rt.sessions() as session:
+        decision = await assistance.check_summary_editor(
+            session=session,
+            team_id=click.team_id,
+            channel_id=click.channel_id or "",
+            decision_id=payloads.number(decision_id),
+            user_id=click.user_id,
+        )
+    if not click.trigger_id or decision.id is None:
+        raise payloads.StaleButton()
+    view = ui.summary_modal(decision.id, decision.context_summary or draft, decision.channel_id)
+    await rt.client.views_open(trigger_id=click.trigger_id, view=view)
+
+
+async def submit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    try:
+        submission = payloads.submission_of(body)
+        decision_id = submission.decision_id
+        text = submission.text(InputId.SUMMARY)
+        if not text:
+            await ack(**submission.errors(InputId.SUMMARY, "Write a sentence or two."))
+            return
+    except payloads.StaleForm:
+        await ack()
+        raise
+    await ack()
+    rt = runtime_of(context)
+    async with rt.sessions() as session:
+        decision = await assistance.save_context_summary(
+            session=session,
+            team_id=submission.team_id,
+            channel_id=submission.meta.channel_id,
+            decision_id=decision_id,
+            user_id=submission.user_id,
+            text=text,
+        )
+    await ephemeral(rt, decision, submission.user_id, ui.summary_saved(decision_id))
+
+
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    app.action(matcher(ActionId.KEEP_SUMMARY))(keep)
+    app.action(matcher(ActionId.EDIT_SUMMARY))(edit)
+    app.view(CallbackId.SUMMARY)(submit)

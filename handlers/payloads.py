@@ -1,0 +1,307 @@
+"""Every value Slack sends, parsed once and typed, before a listener uses it.
+
+Payloads are untrusted: a value that doesn't parse raises ``StaleButton`` (for a click: the user
+is told ephemerally that it's out of date) or ``StaleForm`` (for a modal). Nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from bot.domain.errors import UserError
+from handlers.ui.ids import SEPARATOR
+
+SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{1,40}$")]
+Ts = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,9})?$")]
+DecisionId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+_INT = re.compile(r"^[0-9]{1,10}$")
+_SIGNED = re.compile(r"^-?[0-9]{1,10}$")
+
+
+class StaleButton(UserError):
+    def __init__(self) -> None:
+        super().__init__(
+            "That button is out of date, so nothing changed. `/ragft status` shows where the "
+            "decision stands now."
+        )
+
+
+class StaleForm(UserError):
+    def __init__(self) -> None:
+        super().__init__(
+            "This form is out of date, so nothing was saved. Open it again from the "
+            "decision's thread."
+        )
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def team_of(body: dict[str, Any]) -> str | None:
+    return _str(_dict(body.get("team")).get("id")) or _str(_dict(body.get("user")).get("team_id"))
+
+
+class Where(_Model):
+    """Where to tell the user something: lenient, for the error handler."""
+
+    channel: str | None = None
+    user: str | None = None
+    thread: str | None = None
+
+
+def where(body: Any) -> Where:
+    body = _dict(body)
+    event, container = _dict(body.get("event")), _dict(body.get("container"))
+    channel = (
+        _str(body.get("channel_id"))
+        or _str(_dict(body.get("channel")).get("id"))
+        or _str(container.get("channel_id"))
+        or _str(event.get("channel"))
+    )
+    user = _str(body.get("user_id")) or _str(_dict(body.get("user")).get("id"))
+    user = user or _str(event.get("user"))
+    thread = _str(container.get("thread_ts")) or _str(event.get("thread_ts"))
+    try:
+        return Where(channel=channel, user=user, thread=thread)
+    except ValidationError:
+        return Where()
+
+
+# Slash command ------------------------------------------------------------------------------
+
+
+class SlashCommand(_Model):
+    team_id: SlackId
+    channel_id: SlackId
+    user_id: SlackId
+    text: Annotated[str, StringConstraints(max_length=4000)] = ""
+    trigger_id: str | None = None
+
+
+def command_of(body: dict[str, Any]) -> SlashCommand:
+    try:
+        return SlashCommand.model_validate(body)
+    except ValidationError:
+        raise UserError("I couldn't read that command. Try `/ragft help`.") from None
+
+
+# Block actions ------------------------------------------------------------------------------
+
+
+class Click(_Model):
+    team_id: SlackId
+    user_id: SlackId
+    channel_id: SlackId | None = None
+    """The conversation of the clicked message; None for a click inside a modal."""
+    trigger_id: str | None = None
+    block_id: str = ""
+    value: str = ""
+    """The button's value, or the selected option's value."""
+    selected_user: SlackId | None = None
+
+
+def click_of(body: dict[str, Any]) -> Click:
+    actions = body.get("actions")
+    if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):
+        raise StaleButton()
+    action = actions[0]
+    option = action.get("selected_option")
+    value = _dict(option).get("value") if "selected_option" in action else action.get("value")
+    where_ = where(body)
+    try:
+        return Click(
+            team_id=team_of(body),
+            user_id=where_.user,
+            channel_id=where_.channel if "view" not in body else None,
+            trigger_id=_str(body.get("trigger_id")),
+            block_id=action.get("block_id") if isinstance(action.get("block_id"), str) else "",
+            value=value if isinstance(value, str) else "",
+            selected_user=_str(action.get("selected_user")),
+        )
+    except ValidationError:
+        raise StaleButton() from None
+
+
+def parts(value: str, count: int) -> list[str]:
+    """A ``|``-separated value of exactly ``count`` parts."""
+    found = value.split(SEPARATOR, count - 1)
+    if len(found) != count:
+        raise StaleButton()
+    return found
+
+
+def number(text: str) -> int:
+    if not _INT.match(text) or not 1 <= int(text) <= 2**31 - 1:
+        raise StaleButton()
+    return int(text)
+
+
+def integer(text: str) -> int:
+    """Any whole number, sign included: the domain decides whether it is allowed."""
+    if not _SIGNED.match(text):
+        raise StaleButton()
+    return int(text)
+
+
+def decision_click(body: dict[str, Any]) -> tuple[Click, int]:
+    """A button whose value is the decision id, in a conversation."""
+    click = click_of(body)
+    return in_channel(click), number(click.value)
+
+
+def in_channel(click: Click) -> Click:
+    if click.channel_id is None:
+        raise StaleButton()
+    return click
+
+
+# Modals -------------------------------------------------------------------------------------
+
+
+class ModalMeta(_Model):
+    """What a modal carries from where it was opened (its ``private_metadata``)."""
+
+    decision_id: DecisionId | None = None
+    channel_id: SlackId
+    permalink: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class Submission(_Model):
+    team_id: SlackId
+    user_id: SlackId
+    meta: ModalMeta
+    values: dict[str, dict[str, Any]]
+    block_ids: frozenset[str] = frozenset()
+    """The view's input blocks: an inline error may only name one of these."""
+
+    def text(self, input_id: str) -> str:
+        element = _dict(_dict(self.values.get(input_id)).get(input_id))
+        value = element.get("value")
+        return value.strip() if isinstance(value, str) else ""
+
+    def selected(self, input_id: str) -> str:
+        element = _dict(_dict(self.values.get(input_id)).get(input_id))
+        value = _dict(element.get("selected_option")).get("value")
+        return value if isinstance(value, str) else ""
+
+    def has_input(self, input_id: str) -> bool:
+        return input_id in self.block_ids or input_id in self.values
+
+    def errors(self, input_id: str, message: str) -> dict[str, Any]:
+        """The ack that shows ``message`` under an input of this modal."""
+        if not self.has_input(input_id):
+            raise StaleForm()
+        return {"response_action": "errors", "errors": {input_id: message}}
+
+    @property
+    def decision_id(self) -> int:
+        if self.meta.decision_id is None:
+            raise StaleForm()
+        return self.meta.decision_id
+
+
+def modal_meta(decision_id: int | None, channel_id: str, **extra: Any) -> str:
+    data = {"decision_id": decision_id, "channel_id": channel_id, **extra}
+    return json.dumps({k: v for k, v in data.items() if v is not None})
+
+
+def submission_of(body: dict[str, Any]) -> Submission:
+    view = _dict(body.get("view"))
+    try:
+        meta = json.loads(view.get("private_metadata") or "")
+        state = _dict(view.get("state"))
+        values = state.get("values")
+        return Submission(
+            team_id=team_of(body),
+            user_id=_dict(body.get("user")).get("id"),
+            meta=ModalMeta.model_validate(meta),
+            values={k: v for k, v in values.items() if isinstance(v, dict)}
+            if isinstance(values, dict)
+            else {},
+            block_ids=frozenset(
+                block["block_id"]
+                for block in (view.get("blocks") if isinstance(view.get("blocks"), list) else [])
+                if isinstance(block, dict)
+                and block.get("type") == "input"
+                and isinstance(block.get("block_id"), str)
+            ),
+        )
+    except (ValueError, TypeError, ValidationError):
+        raise StaleForm() from None
+
+
+# Message shortcut and mentions ------------------------------------------------------------
+
+
+class Shortcut(_Model):
+    team_id: SlackId
+    user_id: SlackId
+    channel_id: SlackId
+    message_ts: Ts
+    message_text: str = ""
+    trigger_id: str
+
+
+def shortcut_of(body: dict[str, Any]) -> Shortcut:
+    message = _dict(body.get("message"))
+    try:
+        return Shortcut(
+            team_id=team_of(body),
+            user_id=_dict(body.get("user")).get("id"),
+            channel_id=_dict(body.get("channel")).get("id"),
+            message_ts=body.get("message_ts") or message.get("ts"),
+            message_text=message.get("text") if isinstance(message.get("text"), str) else "",
+            trigger_id=body.get("trigger_id"),
+        )
+    except ValidationError:
+        raise UserError("I couldn't read that message. Try the shortcut again.") from None
+
+
+class Mention(_Model):
+    team_id: SlackId
+    event_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    channel: SlackId
+    user: SlackId
+    ts: Ts
+    thread_ts: Ts | None = None
+    text: str = ""
+
+
+def mention_of(body: dict[str, Any]) -> Mention | None:
+    """A person's mention of the bot; None for a bot's message or anything unreadable."""
+    event = _dict(body.get("event"))
+    if event.get("bot_id") or not isinstance(event.get("user"), str):
+        return None
+    try:
+        return Mention(
+            team_id=_str(body.get("team_id")) or event.get("team"),
+            event_id=body.get("event_id"),
+            channel=event.get("channel"),
+            user=event.get("user"),
+            ts=event.get("ts"),
+            thread_ts=event.get("thread_ts"),
+            text=event.get("text") if isinstance(event.get("text"), str) else "",
+        )
+    except ValidationError:
+        return None
+
+
+def view_meta(body: dict[str, Any]) -> ModalMeta:
+    """The metadata of the modal a click came from (e.g. a select in *Review & correct*)."""
+    try:
+        return ModalMeta.model_validate(json.loads(_dict(body.get("view")).get("private_metadata")))
+    except (ValueError, TypeError, ValidationError):
+        raise StaleButton() from None

@@ -1,0 +1,232 @@
+"""The question messages of a decision thread, one builder per question
+(``QUESTION_BUILDERS``): adding a question means one builder here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    Option,
+    StaticSelectElement,
+    UserSelectElement,
+)
+
+from bot.domain.questions import (
+    ANALYSIS_TARGET,
+    CHOICE_LABELS,
+    MIN_LABELED_EXAMPLES,
+    OWNER_ROLE_LABELS,
+    QUESTIONS_BY_KEY,
+    REQUIRED_OWNER_ROLES,
+    AnswerKey,
+    MessageKey,
+    OwnerRole,
+    QuestionKey,
+)
+from bot.domain.team_choice import TeamChoice, split_summary
+from bot.services.assistance import JUDGEMENTS
+from bot.services.state import DecisionState
+from handlers.ui.blocks import Message, button, context, render, section
+from handlers.ui.ids import ActionId, action_id, pack
+from handlers.ui.mrkdwn import (
+    OPTION,
+    fit,
+    mention,
+    mentions,
+    safe,
+)
+
+
+def _question_intro(key: QuestionKey) -> list[Block]:
+    q = QUESTIONS_BY_KEY[key]
+    return [section(f"*Q{q.number}. {q.title}*\n{q.prompt}"), context(q.guidance)]
+
+
+def _votes_line(choice: TeamChoice, labels: dict[str, str]) -> str:
+    if not choice.votes:
+        return "_No answers yet._"
+    return "\n".join(
+        f"*{labels.get(value, value)}* ({len(users)}): {mentions(users)}"
+        for value, users in choice.votes.items()
+    )
+
+
+def _team_line(choice: TeamChoice, labels: dict[str, str]) -> str:
+    if choice.value is None:
+        return "*Team answer:* unresolved (a tie counts as unknown)" if choice.tie else ""
+    how = "settled by the facilitator" if choice.settled else "majority"
+    return f"*Team answer:* {labels[choice.value]} ({how})"
+
+
+def _choice_blocks(state: DecisionState, key: str, open_: bool) -> list[Block]:
+    labels = CHOICE_LABELS[AnswerKey(key)]
+    choice = state.choices[AnswerKey(key)]
+    blocks: list[Block] = []
+    if open_:
+        blocks.append(
+            ActionsBlock(
+                block_id=pack("answer", key),
+                elements=[
+                    button(
+                        label, action_id(ActionId.ANSWER, key, value), pack(state.id, key, value)
+                    )
+                    for value, label in labels.items()
+                ],
+            )
+        )
+    lines = [_votes_line(choice, labels)]
+    if split := split_summary(choice, labels):
+        lines.append(f"⚠️ {split}")
+    if team := _team_line(choice, labels):
+        lines.append(team)
+    settle = None
+    if open_ and key != AnswerKey.PROMPT_ENGINEERING and choice.votes:
+        options = [
+            Option(text=fit(label, OPTION), value=pack(state.id, key, value))
+            for value, label in labels.items()
+        ]
+        options.append(Option(text="Let the majority decide", value=pack(state.id, key, "")))
+        settle = StaticSelectElement(
+            placeholder="Facilitator: settle it",
+            action_id=action_id(ActionId.SETTLE, key),
+            options=options,
+        )
+    blocks.append(section("\n".join(lines), accessory=settle))
+    return blocks
+
+
+def question_message(state: DecisionState, key: QuestionKey | MessageKey) -> Message:
+    question = QuestionKey(key)
+    q = QUESTIONS_BY_KEY[question]
+    blocks = _question_intro(question) + QUESTION_BUILDERS[question](state)
+    return render(f"Q{q.number}. {q.title}", blocks)
+
+
+CONTEXT_TEST_EVIDENCE_SHOWN = 3
+
+
+def _context_test_lines(state: DecisionState) -> list[str]:
+    """Evidence from the perfect-context tests the bot ran, latest first."""
+    lines = []
+    for test in reversed(state.context_tests):
+        if test.team_judgement in JUDGEMENTS:
+            lines.append(
+                f"🧪 Perfect-context test by {mention(test.judged_by)}: "
+                f"*{JUDGEMENTS[test.team_judgement]}* "
+                f"(“{safe(' '.join(test.question.split()), 80)}”)"
+            )
+        elif test.status == "done":
+            lines.append(
+                f"🧪 Perfect-context test from {mention(test.requested_by)} is waiting for the "
+                "team's judgement in this thread."
+            )
+        elif test.status == "running":
+            lines.append(f"🧪 Running a perfect-context test for {mention(test.requested_by)}…")
+    return lines[:CONTEXT_TEST_EVIDENCE_SHOWN]
+
+
+def _problem_type_blocks(state: DecisionState) -> list[Block]:
+    open_ = state.is_open
+    blocks = _choice_blocks(state, AnswerKey.PROBLEM_TYPE, open_)
+    evidence = _context_test_lines(state)
+    if open_:
+        blocks.append(
+            section(
+                "\n".join(
+                    [
+                        "*Not sure?* Give me a real user question and the missing context, and "
+                        "I'll ask the model with and without it.",
+                        *evidence,
+                    ]
+                ),
+                accessory=button(
+                    "Run the test for me", action_id(ActionId.RUN_CONTEXT_TEST), str(state.id)
+                ),
+            )
+        )
+    elif evidence:
+        blocks.append(section("\n".join(evidence)))
+    blocks.append(context("*Tried prompt engineering yet?* Behavior problems often yield to it."))
+    blocks.extend(_choice_blocks(state, AnswerKey.PROMPT_ENGINEERING, open_))
+    return blocks
+
+
+def _knowledge_change_blocks(state: DecisionState) -> list[Block]:
+    return _choice_blocks(state, AnswerKey.KNOWLEDGE_CHANGE, state.is_open)
+
+
+def failure_tally(state: DecisionState) -> str:
+    f = state.failures
+    tally = f"*Knowledge* {f.knowledge} · *Behavior* {f.behavior} · *Unclear* {f.unclear}"
+    needed = ANALYSIS_TARGET - f.analysed
+    if needed > 0:
+        return f"{tally}\n*{needed} more* to reach {ANALYSIS_TARGET} explained failures."
+    return f"{tally}\nAnalysis complete: {f.analysed} failures reviewed."
+
+
+def _failures_blocks(state: DecisionState) -> list[Block]:
+    blocks: list[Block] = [section(failure_tally(state))]
+    elements = [
+        button("Add failures", action_id(ActionId.ADD_FAILURES), str(state.id), style="primary"),
+        button("Review & correct", action_id(ActionId.REVIEW_FAILURES), str(state.id)),
+    ]
+    blocks.append(ActionsBlock(block_id="failures", elements=elements))
+    blocks.append(
+        context(
+            "Or reply in this thread with `@ragft fail: why it failed | the output or a link`. "
+            "Each one is categorised as it's saved; correct any category under *Review*."
+        )
+    )
+    return blocks
+
+
+def _owners_blocks(state: DecisionState) -> list[Block]:
+    blocks: list[Block] = []
+    for role in OwnerRole:
+        owner = state.owners.get(role)
+        required = role in REQUIRED_OWNER_ROLES
+        if owner:
+            shown = mention(owner)
+        elif required:
+            shown = "⚠️ *Nobody yet*: a gap for fine-tuning"
+        else:
+            shown = "_nobody (optional)_"
+        picker = None
+        if state.is_open:
+            picker = UserSelectElement(
+                placeholder="Pick an owner",
+                action_id=action_id(ActionId.OWNER, role),
+                initial_user=owner or None,
+            )
+        blocks.append(
+            section(
+                f"*{OWNER_ROLE_LABELS[role]}*\n{shown}",
+                block_id=pack("owner", state.id, role),
+                accessory=picker,
+            )
+        )
+    if state.labeled_examples is None:
+        count = "⚠️ *Not given yet*"
+    else:
+        enough = "" if state.labeled_examples >= MIN_LABELED_EXAMPLES else " (below 1,000)"
+        count = f"{state.labeled_examples:,}{enough}, from {mention(state.labeled_examples_by)}"
+    blocks.append(
+        section(
+            f"*High-quality labeled examples*\n{count}",
+            accessory=button("Set the number", action_id(ActionId.LABELED_EXAMPLES), str(state.id))
+            if state.is_open
+            else None,
+        )
+    )
+    return blocks
+
+
+QUESTION_BUILDERS: dict[QuestionKey, Callable[[DecisionState], list[Block]]] = {
+    QuestionKey.PROBLEM_TYPE: _problem_type_blocks,
+    QuestionKey.KNOWLEDGE_CHANGE: _knowledge_change_blocks,
+    QuestionKey.FAILURES: _failures_blocks,
+    QuestionKey.OWNERS: _owners_blocks,
+}
+"""The blocks below each question's intro (from the domain's registry)."""

@@ -1,0 +1,90 @@
+"""The root status message of a decision thread."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    Block,
+    HeaderBlock,
+)
+
+from bot.domain.lifecycle import DecisionStatus
+from bot.domain.questions import (
+    ANALYSIS_TARGET,
+    REQUIRED_OWNER_ROLES,
+    VERDICT_LABELS,
+    AnswerKey,
+    Verdict,
+)
+from bot.services.state import DecisionState
+from handlers.ui.blocks import Message, button, condition_line, context, render, section
+from handlers.ui.ids import ActionId, action_id
+from handlers.ui.mrkdwn import (
+    HEADER,
+    fit,
+    mention,
+    safe,
+    slack_date,
+)
+
+
+def _progress(state: DecisionState) -> str:
+    def mark(done: bool) -> str:
+        return "✅" if done else "⬜"
+
+    failures = state.failures.analysed
+    owners = sum(1 for role in REQUIRED_OWNER_ROLES if state.owners.get(role))
+    return "   ".join(
+        [
+            f"{mark(state.choices[AnswerKey.PROBLEM_TYPE].value is not None)} Q1 problem type",
+            f"{mark(state.choices[AnswerKey.KNOWLEDGE_CHANGE].value is not None)} Q2 change rate",
+            f"{mark(failures >= ANALYSIS_TARGET)} Q3 failures {failures}/{ANALYSIS_TARGET}",
+            f"{mark(owners == 3 and state.labeled_examples is not None)} Q4 owners {owners}/3",
+        ]
+    )
+
+
+def root_message(state: DecisionState) -> Message:
+    decision = state.decision
+    rec = state.recommendation
+    blocks: list[Block] = [
+        HeaderBlock(text=fit(f"RAG or fine-tuning? {decision.title}", HEADER)),
+        section(
+            f"{mention(decision.facilitator_id)} is facilitating decision #{state.id}. "
+            "Anyone in this channel can answer the four questions in the thread: ragft applies "
+            "the rule, *start with RAG unless all three conditions below hold*."
+        ),
+        context(_progress(state)),
+        section("\n".join(condition_line(c) for c in rec.conditions)),
+    ]
+    if decision.status == DecisionStatus.OPEN:
+        blocks.append(
+            section(
+                f"*If you decided now:* {VERDICT_LABELS[rec.verdict]}",
+                accessory=button(
+                    "Decide", action_id(ActionId.DECIDE), str(state.id), style="primary"
+                ),
+            )
+        )
+        blocks.append(
+            context("The facilitator or a workspace admin presses *Decide* when the team is ready.")
+        )
+    else:
+        blocks.append(section(_decided_line(state)))
+    return render(f"RAG or fine-tuning? {safe(decision.title, 200)}", blocks)
+
+
+def _decided_line(state: DecisionState) -> str:
+    decision = state.decision
+    verdict = Verdict(decision.verdict) if decision.verdict else None
+    label = VERDICT_LABELS[verdict] if verdict else "no verdict"
+    line = f"*{str(decision.status).capitalize()}:* {label}"
+    if decision.decided_at:
+        line += f", by {mention(decision.decided_by)} on {slack_date(decision.decided_at)}"
+    if decision.final_choice and decision.final_choice != decision.verdict:
+        line += (
+            f"\n*The team chose:* {VERDICT_LABELS[Verdict(decision.final_choice)]}. "
+            f"_{safe(decision.final_choice_reason or '', 500)}_"
+        )
+    if decision.next_review_at:
+        line += f"\n*Next review:* {slack_date(decision.next_review_at)}"
+    return line

@@ -1,0 +1,166 @@
+"""Answers, their audit trail, and Q4 owners.
+
+Keyword-only; every query is scoped by Slack ``team_id``. Callers own the transaction:
+functions flush but never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import insert_for
+from storage.models import (
+    Answer,
+    AnswerAudit,
+    OwnerAssignment,
+    utcnow,
+)
+
+# Answers -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerChange:
+    answer: Answer
+    old_value: str | None
+    changed: bool
+
+
+async def record_answer(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    question: str,
+    user_id: str,
+    value: str,
+) -> AnswerChange:
+    """Set a user's answer. Writes an audit row only when the value actually changes."""
+    now = utcnow()
+    inserted = await session.exec(
+        insert_for(session, Answer)
+        .values(
+            team_id=team_id,
+            decision_id=decision_id,
+            question=question,
+            user_id=user_id,
+            value=value,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["decision_id", "question", "user_id"])
+        .returning(Answer.id)  # type: ignore[arg-type]
+    )
+    old_value: str | None = None
+    if inserted.first() is None:
+        existing = (
+            await session.exec(
+                select(Answer)
+                .where(
+                    Answer.team_id == team_id,
+                    Answer.decision_id == decision_id,
+                    Answer.question == question,
+                    Answer.user_id == user_id,
+                )
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).one()
+        if existing.value == value:
+            return AnswerChange(answer=existing, old_value=value, changed=False)
+        old_value = existing.value
+        existing.value = value
+        existing.updated_at = now
+        session.add(existing)
+    session.add(
+        AnswerAudit(
+            team_id=team_id,
+            decision_id=decision_id,
+            question=question,
+            user_id=user_id,
+            old_value=old_value,
+            new_value=value,
+            changed_at=now,
+        )
+    )
+    await session.flush()
+    answer = (
+        await session.exec(
+            select(Answer).where(
+                Answer.team_id == team_id,
+                Answer.decision_id == decision_id,
+                Answer.question == question,
+                Answer.user_id == user_id,
+            )
+        )
+    ).one()
+    return AnswerChange(answer=answer, old_value=old_value, changed=True)
+
+
+async def list_answers(
+    *, session: AsyncSession, team_id: str, decision_id: int, question: str | None = None
+) -> Sequence[Answer]:
+    query = select(Answer).where(Answer.team_id == team_id, Answer.decision_id == decision_id)
+    if question is not None:
+        query = query.where(Answer.question == question)
+    query = query.order_by(col(Answer.updated_at), col(Answer.id))
+    return (await session.exec(query.execution_options(populate_existing=True))).all()
+
+
+async def list_answer_audit(
+    *, session: AsyncSession, team_id: str, decision_id: int
+) -> Sequence[AnswerAudit]:
+    query = (
+        select(AnswerAudit)
+        .where(AnswerAudit.team_id == team_id, AnswerAudit.decision_id == decision_id)
+        .order_by(col(AnswerAudit.changed_at), col(AnswerAudit.id))
+    )
+    return (await session.exec(query)).all()
+
+
+# Owners ------------------------------------------------------------------------------------------
+
+
+async def assign_owner(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    role: str,
+    user_id: str | None,
+    assigned_by: str,
+) -> OwnerAssignment:
+    now = utcnow()
+    await session.exec(
+        insert_for(session, OwnerAssignment)
+        .values(
+            team_id=team_id,
+            decision_id=decision_id,
+            role=role,
+            user_id=user_id,
+            assigned_by=assigned_by,
+            assigned_at=now,
+        )
+        .on_conflict_do_update(
+            index_elements=["decision_id", "role"],
+            set_={"user_id": user_id, "assigned_by": assigned_by, "assigned_at": now},
+        )
+    )
+    query = select(OwnerAssignment).where(
+        OwnerAssignment.team_id == team_id,
+        OwnerAssignment.decision_id == decision_id,
+        OwnerAssignment.role == role,
+    )
+    return (await session.exec(query.execution_options(populate_existing=True))).one()
+
+
+async def list_owners(
+    *, session: AsyncSession, team_id: str, decision_id: int
+) -> Sequence[OwnerAssignment]:
+    query = select(OwnerAssignment).where(
+        OwnerAssignment.team_id == team_id, OwnerAssignment.decision_id == decision_id
+    )
+    return (await session.exec(query.execution_options(populate_existing=True))).all()

@@ -1,0 +1,28 @@
+"""Slack event ids already handled, so a retried delivery is processed once.
+
+Keyword-only; every query is scoped by Slack ``team_id``. Callers own the transaction:
+functions flush but never commit.
+"""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import insert_for
+from storage.models import (
+    ProcessedEvent,
+    utcnow,
+)
+
+# Events ------------------------------------------------------------------------------------------
+
+
+async def claim_event(*, session: AsyncSession, team_id: str, event_id: str) -> bool:
+    """Record an event id. False when it was already processed (a retry or a replay)."""
+    result = await session.exec(
+        insert_for(session, ProcessedEvent)
+        .values(team_id=team_id, event_id=event_id, received_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["team_id", "event_id"])
+        .returning(ProcessedEvent.event_id)  # type: ignore[arg-type]
+    )
+    return result.first() is not None
