@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request import payload_utils
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
@@ -53,6 +54,20 @@ _ANSWERS = {
     401: "invalid request signature",
     413: "request body too large",
 }
+
+
+PAYLOAD_EXTRACTORS = (
+    payload_utils.to_options,
+    payload_utils.to_shortcut,
+    payload_utils.to_action,
+    payload_utils.to_view,
+    payload_utils.to_command,
+    payload_utils.to_event,
+    payload_utils.to_message,
+    payload_utils.to_step,
+)
+"""What Bolt's argument injection computes eagerly from a body; a body it can't compute them
+from (``actions: []``, an ``event`` that isn't an object) would fail inside Bolt."""
 
 
 def refuse(status: int, reason: str) -> Response:
@@ -122,6 +137,11 @@ def body_problem(request: Request, body: str) -> str | None:
         return f"Bolt cannot parse it ({type(exc).__name__})"
     if not isinstance(parsed.body, dict):
         return "it is not a JSON object"
+    try:  # Bolt extracts these for every listener and middleware, before any of ours runs
+        for extract in PAYLOAD_EXTRACTORS:
+            extract(parsed.body)
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        return f"Bolt cannot route it ({type(exc).__name__})"
     return None
 
 
