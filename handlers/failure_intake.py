@@ -52,23 +52,15 @@ async def log_from_slack(
 ) -> tuple[Decision, list[Categorised]]:
     """Check the decision is this channel's, categorise, save, and refresh the tally.
     ``visible`` shows the model working in the thread (the Q3 modal and mentions)."""
-    async with runtime.sessions() as session:
-        decision = await decision_records.decision_for_logging(
-            session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
-        )
+    where = {"team_id": team_id, "channel_id": channel_id, "decision_id": decision_id}
+    decision = await runtime.call(decision_records.decision_for_logging, **where)
     if visible:
         categorised = await categorise_in_thread(runtime, decision, user_id, failures)
     else:
         categorised = await failure_logging.categorise(failures, runtime.llm)
-    async with runtime.sessions() as session:
-        decision = await failure_logging.log_failures(
-            session=session,
-            team_id=team_id,
-            channel_id=channel_id,
-            decision_id=decision_id,
-            user_id=user_id,
-            failures=categorised,
-        )
+    decision = await runtime.call(
+        failure_logging.log_failures, **where, user_id=user_id, failures=categorised
+    )
     await refresh(runtime, team_id, decision_id, FAILURE_KEYS)
     return decision, categorised
 

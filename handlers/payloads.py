@@ -90,6 +90,9 @@ class SlashCommand(_Model):
     text: Annotated[str, StringConstraints(max_length=4000)] = ""
     trigger_id: str | None = None
 
+    def at(self, decision_id: int | None) -> dict[str, Any]:
+        return {"team_id": self.team_id, "channel_id": self.channel_id, "decision_id": decision_id}
+
 
 def command_of(body: dict[str, Any]) -> SlashCommand:
     try:
@@ -111,6 +114,12 @@ class Click(_Model):
     value: str = ""
     """The button's value, or the selected option's value."""
     selected_user: SlackId | None = None
+
+    def at(self, decision_id: int) -> dict[str, Any]:
+        """The service arguments naming a decision of the clicked message's conversation."""
+        if self.channel_id is None:
+            raise StaleButton()
+        return {"team_id": self.team_id, "channel_id": self.channel_id, "decision_id": decision_id}
 
 
 def click_of(body: dict[str, Any]) -> Click:
@@ -211,6 +220,15 @@ class Submission(_Model):
         if self.meta.decision_id is None:
             raise StaleForm()
         return self.meta.decision_id
+
+    def at(self, decision_id: int | None = None) -> dict[str, Any]:
+        """The service arguments naming the modal's decision (or ``decision_id``), checked
+        against the channel the modal was opened from."""
+        return {
+            "team_id": self.team_id,
+            "channel_id": self.meta.channel_id,
+            "decision_id": self.decision_id if decision_id is None else decision_id,
+        }
 
 
 def modal_meta(decision_id: int | None, channel_id: str, **extra: Any) -> str:

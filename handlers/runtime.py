@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -15,6 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.llm.client import LLM
 from bot.settings import Settings
 from handlers.coalesce import Coalescer
+from handlers.slack_calls import is_admin, user_tz
+
+T = TypeVar("T")
 
 RATE_LIMIT_RETRIES = 3
 
@@ -50,6 +53,17 @@ class Runtime:
     refresher: Coalescer[MessageRef] = field(init=False)
     llm: LLM | None = None
     """The process's one model client; None without OPENAI_API_KEY (see build_llm)."""
+
+    async def call(self, service: Callable[..., Awaitable[T]], /, **kwargs: Any) -> T:
+        """One service call in a session of its own (the service owns the transaction)."""
+        async with self.sessions() as session:
+            return await service(session=session, **kwargs)
+
+    async def tz_of(self, user_id: str) -> str | None:
+        return await user_tz(self.client, user_id)
+
+    def admin_check(self, user_id: str) -> Callable[[], Awaitable[bool]]:
+        return lambda: is_admin(self.client, user_id)
 
 
 def runtime_of(context: Mapping[str, Any]) -> Runtime:

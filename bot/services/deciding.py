@@ -89,7 +89,7 @@ async def record_final_choice(
     decision_id: int,
     user_id: str,
     choice: str | None,
-    reason: str | None,
+    reason: str | None = None,
 ) -> Decision:
     """Accept the verdict (``choice`` None) or record a different choice with its reason."""
     async with session.begin():

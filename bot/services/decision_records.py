@@ -11,8 +11,8 @@ from bot.domain.errors import NotFound
 from bot.domain.lifecycle import DecisionStatus, ReminderStatus
 from bot.services import guards
 from bot.services.state import DecisionState, state_of
-from storage.models import Decision, Reminder
-from storage.repositories import decision_repo, event_repo, reminder_repo
+from storage.models import Decision, FailureExample, Reminder
+from storage.repositories import decision_repo, event_repo, failure_repo, reminder_repo
 
 VISIBLE = [s for s in DecisionStatus if s != DecisionStatus.ARCHIVED]
 """Archived decisions are the orphans of a /ragft whose thread could not be posted."""
@@ -189,3 +189,17 @@ async def claim_thread_event(
         return True, await decision_repo.get_decision_by_thread(
             session=session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts
         )
+
+
+async def failures_for_review(
+    *, session: AsyncSession, team_id: str, channel_id: str, decision_id: int, limit: int
+) -> tuple[DecisionState, list[FailureExample], int]:
+    """For *Review & correct*: the decision, its latest failures (newest first), and the total."""
+    state = await find_state(
+        session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
+    )
+    async with session.begin():
+        failures = await failure_repo.list_failures(
+            session=session, team_id=team_id, decision_id=decision_id
+        )
+    return state, list(failures)[-limit:][::-1], len(failures)

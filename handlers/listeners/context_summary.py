@@ -14,39 +14,30 @@ from handlers.ui import assistance_messages as ui
 from handlers.ui.ids import ActionId, CallbackId, InputId, matcher
 
 
+def _draft(click: payloads.Click) -> tuple[int, str]:
+    decision_id, draft = payloads.parts(click.value, 2)
+    return payloads.number(decision_id), draft
+
+
 async def keep(
     ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
 ) -> None:
     await ack()
-    click = payloads.in_channel(payloads.click_of(body))
-    decision_id, draft = payloads.parts(click.value, 2)
-    rt = runtime_of(context)
-    async with rt.sessions() as session:
-        await assistance.save_context_summary(
-            session=session,
-            team_id=click.team_id,
-            channel_id=click.channel_id or "",
-            decision_id=payloads.number(decision_id),
-            user_id=click.user_id,
-            text=draft,
-        )
-    text = ui.summary_saved(int(decision_id))
+    rt, click = runtime_of(context), payloads.click_of(body)
+    decision_id, draft = _draft(click)
+    await rt.call(
+        assistance.save_context_summary, **click.at(decision_id), user_id=click.user_id, text=draft
+    )
+    text = ui.summary_saved(decision_id)
     await respond(text=text, response_type="ephemeral", replace_original=True)
 
 
 async def edit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     await ack()
-    click = payloads.in_channel(payloads.click_of(body))
-    decision_id, draft = payloads.parts(click.value, 2)
-    rt = runtime_of(context)
-    async with rt.sessions() as session:
-        decision = await assistance.check_summary_editor(
-            session=session,
-            team_id=click.team_id,
-            channel_id=click.channel_id or "",
-            decision_id=payloads.number(decision_id),
-            user_id=click.user_id,
-        )
+    rt, click = runtime_of(context), payloads.click_of(body)
+    decision_id, draft = _draft(click)
+    where = click.at(decision_id)
+    decision = await rt.call(assistance.check_summary_editor, **where, user_id=click.user_id)
     if not click.trigger_id or decision.id is None:
         raise payloads.StaleButton()
     view = ui.summary_modal(decision.id, decision.context_summary or draft, decision.channel_id)
@@ -66,15 +57,9 @@ async def submit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext)
         raise
     await ack()
     rt = runtime_of(context)
-    async with rt.sessions() as session:
-        decision = await assistance.save_context_summary(
-            session=session,
-            team_id=submission.team_id,
-            channel_id=submission.meta.channel_id,
-            decision_id=decision_id,
-            user_id=submission.user_id,
-            text=text,
-        )
+    decision = await rt.call(
+        assistance.save_context_summary, **submission.at(), user_id=submission.user_id, text=text
+    )
     await ephemeral(rt, decision, submission.user_id, ui.summary_saved(decision_id))
 
 

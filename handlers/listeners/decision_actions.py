@@ -12,79 +12,66 @@ from bot.services import answering, deciding, decision_records, failure_logging
 from handlers import payloads
 from handlers.announce import announce_decided
 from handlers.runtime import Runtime, runtime_of
-from handlers.slack_calls import is_admin, user_tz
 from handlers.thread import refresh
 from handlers.ui import decision_modals as modals
-from handlers.ui.ids import ActionId, matcher
-from storage.repositories import failure_repo
+from handlers.ui.ids import ActionId, BlockId, matcher
 
 REVIEW_LIMIT = 45
 
 
-def _answer_key(text: str) -> AnswerKey:
+def _answer(click: payloads.Click) -> tuple[int, AnswerKey, str]:
+    """(decision id, question, value) of an answer button or a settle option."""
+    decision_id, question, value = payloads.parts(click.value, 3)
     try:
-        return AnswerKey(text)
+        return payloads.number(decision_id), AnswerKey(question), value
     except ValueError:
         raise payloads.StaleButton() from None
 
 
 async def answer(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     await ack()
-    click = payloads.in_channel(payloads.click_of(body))
-    decision_id, question, value = payloads.parts(click.value, 3)
-    decision_id, key = payloads.number(decision_id), _answer_key(question)
-    rt = runtime_of(context)
-    async with rt.sessions() as session:
-        change = await answering.record_choice(
-            session=session,
-            team_id=click.team_id,
-            channel_id=click.channel_id or "",
-            decision_id=decision_id,
-            question=key,
-            user_id=click.user_id,
-            value=value,
-        )
+    rt, click = runtime_of(context), payloads.click_of(body)
+    decision_id, key, value = _answer(click)
+    change = await rt.call(
+        answering.record_choice,
+        **click.at(decision_id),
+        question=key,
+        user_id=click.user_id,
+        value=value,
+    )
     if change.changed:
         await refresh(rt, click.team_id, decision_id, [ANSWER_MESSAGE[key], MessageKey.ROOT])
 
 
 async def settle(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     await ack()
-    click = payloads.in_channel(payloads.click_of(body))
-    decision_id, question, value = payloads.parts(click.value, 3)
-    decision_id, key = payloads.number(decision_id), _answer_key(question)
-    rt = runtime_of(context)
-    async with rt.sessions() as session:
-        await answering.settle(
-            session=session,
-            team_id=click.team_id,
-            channel_id=click.channel_id or "",
-            decision_id=decision_id,
-            question=key,
-            user_id=click.user_id,
-            value=value or None,
-        )
+    rt, click = runtime_of(context), payloads.click_of(body)
+    decision_id, key, value = _answer(click)
+    await rt.call(
+        answering.settle,
+        **click.at(decision_id),
+        question=key,
+        user_id=click.user_id,
+        value=value or None,
+    )
     await refresh(rt, click.team_id, decision_id, [ANSWER_MESSAGE[key], MessageKey.ROOT])
 
 
 async def owner(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     await ack()
-    click = payloads.in_channel(payloads.click_of(body))
-    _, decision_id, role = payloads.parts(click.block_id, 3)
-    if role not in set(OwnerRole):
+    rt, click = runtime_of(context), payloads.click_of(body)
+    prefix, decision_id, role = payloads.parts(click.block_id, 3)
+    if prefix != BlockId.OWNER or role not in set(OwnerRole):
         raise payloads.StaleButton()
-    rt = runtime_of(context)
-    async with rt.sessions() as session:
-        await answering.assign_owner(
-            session=session,
-            team_id=click.team_id,
-            channel_id=click.channel_id or "",
-            decision_id=payloads.number(decision_id),
-            role=OwnerRole(role),
-            owner_id=click.selected_user,
-            user_id=click.user_id,
-        )
-    await refresh(rt, click.team_id, int(decision_id), [MessageKey.OWNERS, MessageKey.ROOT])
+    where = click.at(payloads.number(decision_id))
+    await rt.call(
+        answering.assign_owner,
+        **where,
+        role=OwnerRole(role),
+        owner_id=click.selected_user,
+        user_id=click.user_id,
+    )
+    await refresh(rt, click.team_id, where["decision_id"], [MessageKey.OWNERS, MessageKey.ROOT])
 
 
 async def _open(rt: Runtime, click: payloads.Click, view: dict[str, Any]) -> None:
@@ -95,123 +82,75 @@ async def _open(rt: Runtime, click: payloads.Click, view: dict[str, Any]) -> Non
 
 async def labeled_examples(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     await ack()
-    click, decision_id = payloads.decision_click(body)
-    rt = runtime_of(context)
-    async with rt.sessions() as session:
-        state = await decision_records.find_state(
-            session=session,
-            team_id=click.team_id,
-            channel_id=click.channel_id or "",
-            decision_id=decision_id,
-        )
-    view = modals.labeled_examples_modal(
-        decision_id, state.labeled_examples, state.decision.channel_id
-    )
-    await _open(rt, click, view)
+    rt, (click, decision_id) = runtime_of(context), payloads.decision_click(body)
+    state = await rt.call(decision_records.find_state, **click.at(decision_id))
+    channel = state.decision.channel_id
+    await _open(rt, click, modals.labeled_examples_modal(state.id, state.labeled_examples, channel))
 
 
 async def add_failures(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     await ack()
-    click, decision_id = payloads.decision_click(body)
-    rt = runtime_of(context)
-    async with rt.sessions() as session:
-        state = await decision_records.find_state(
-            session=session,
-            team_id=click.team_id,
-            channel_id=click.channel_id or "",
-            decision_id=decision_id,
-        )
-    view = modals.add_failures_modal(decision_id, state.decision.title, state.decision.channel_id)
-    await _open(rt, click, view)
+    rt, (click, decision_id) = runtime_of(context), payloads.decision_click(body)
+    state = await rt.call(decision_records.find_state, **click.at(decision_id))
+    channel = state.decision.channel_id
+    await _open(rt, click, modals.add_failures_modal(state.id, state.decision.title, channel))
 
 
 async def review_failures(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     await ack()
-    click, decision_id = payloads.decision_click(body)
-    rt = runtime_of(context)
-    async with rt.sessions() as session:
-        state = await decision_records.find_state(
-            session=session,
-            team_id=click.team_id,
-            channel_id=click.channel_id or "",
-            decision_id=decision_id,
-        )
-        failures = await failure_repo.list_failures(
-            session=session, team_id=click.team_id, decision_id=decision_id
-        )
-    latest = list(failures)[-REVIEW_LIMIT:][::-1]
-    view = modals.review_failures_modal(
-        decision_id, latest, len(failures), state.decision.channel_id
+    rt, (click, decision_id) = runtime_of(context), payloads.decision_click(body)
+    state, latest, total = await rt.call(
+        decision_records.failures_for_review, **click.at(decision_id), limit=REVIEW_LIMIT
     )
+    view = modals.review_failures_modal(state.id, latest, total, state.decision.channel_id)
     await _open(rt, click, view)
 
 
 async def correct_failure(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     await ack()
-    click, meta = payloads.click_of(body), payloads.view_meta(body)
+    rt, click, meta = runtime_of(context), payloads.click_of(body), payloads.view_meta(body)
     failure_id, category = payloads.parts(click.value, 2)
     if meta.decision_id is None:
         raise payloads.StaleButton()
-    rt = runtime_of(context)
-    async with rt.sessions() as session:
-        await failure_logging.correct_failure(
-            session=session,
-            team_id=click.team_id,
-            channel_id=meta.channel_id,
-            decision_id=meta.decision_id,
-            failure_id=payloads.number(failure_id),
-            category=category,
-            user_id=click.user_id,
-        )
+    await rt.call(
+        failure_logging.correct_failure,
+        team_id=click.team_id,
+        channel_id=meta.channel_id,
+        decision_id=meta.decision_id,
+        failure_id=payloads.number(failure_id),
+        category=category,
+        user_id=click.user_id,
+    )
     await refresh(rt, click.team_id, meta.decision_id, [MessageKey.FAILURES, MessageKey.ROOT])
 
 
 async def decide(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     await ack()
-    click, decision_id = payloads.decision_click(body)
-    rt = runtime_of(context)
-    async with rt.sessions() as session:
-        decided = await deciding.decide(
-            session=session,
-            team_id=click.team_id,
-            channel_id=click.channel_id or "",
-            decision_id=decision_id,
-            user_id=click.user_id,
-            is_admin=lambda: is_admin(rt.client, click.user_id),
-            tz_of=lambda user: user_tz(rt.client, user),
-        )
+    rt, (click, decision_id) = runtime_of(context), payloads.decision_click(body)
+    decided = await rt.call(
+        deciding.decide,
+        **click.at(decision_id),
+        user_id=click.user_id,
+        is_admin=rt.admin_check(click.user_id),
+        tz_of=rt.tz_of,
+    )
     await announce_decided(rt, decided)
 
 
 async def accept(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     await ack()
-    click, decision_id = payloads.decision_click(body)
-    rt = runtime_of(context)
-    async with rt.sessions() as session:
-        await deciding.record_final_choice(
-            session=session,
-            team_id=click.team_id,
-            channel_id=click.channel_id or "",
-            decision_id=decision_id,
-            user_id=click.user_id,
-            choice=None,
-            reason=None,
-        )
+    rt, (click, decision_id) = runtime_of(context), payloads.decision_click(body)
+    where = click.at(decision_id)
+    await rt.call(deciding.record_final_choice, **where, user_id=click.user_id, choice=None)
     await refresh(rt, click.team_id, decision_id, [MessageKey.VERDICT, MessageKey.ROOT])
 
 
 async def override(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     await ack()
-    click, decision_id = payloads.decision_click(body)
-    rt = runtime_of(context)
-    async with rt.sessions() as session:
-        decision = await deciding.check_override(
-            session=session,
-            team_id=click.team_id,
-            channel_id=click.channel_id or "",
-            decision_id=decision_id,
-            user_id=click.user_id,
-        )
+    rt, (click, decision_id) = runtime_of(context), payloads.decision_click(body)
+    decision = await rt.call(
+        deciding.check_override, **click.at(decision_id), user_id=click.user_id
+    )
     verdict = Verdict(decision.verdict or Verdict.RAG)
     await _open(rt, click, modals.override_modal(decision_id, verdict, decision.channel_id))
 

@@ -25,10 +25,8 @@ async def open_modal(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltCont
     await ack()
     shortcut = payloads.shortcut_of(body)
     rt = runtime_of(context)
-    async with rt.sessions() as session:
-        found, default = await decision_records.logging_choices(
-            session=session, team_id=shortcut.team_id, channel_id=shortcut.channel_id
-        )
+    where = {"team_id": shortcut.team_id, "channel_id": shortcut.channel_id}
+    found, default = await rt.call(decision_records.logging_choices, **where)
     try:
         link = (
             await rt.client.chat_getPermalink(
@@ -66,17 +64,11 @@ async def submit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext)
         permalink=submission.meta.permalink,
     )
     rt = runtime_of(context)
-    channel_id = submission.meta.channel_id
     decision, categorised = await log_from_slack(
-        rt,
-        team_id=submission.team_id,
-        channel_id=channel_id,
-        decision_id=decision_id,
-        user_id=submission.user_id,
-        failures=[item],
-        visible=False,
+        rt, **submission.at(decision_id), user_id=submission.user_id, failures=[item], visible=False
     )
-    await tell(rt.client, channel_id, submission.user_id, logged_text(decision, categorised))
+    text = logged_text(decision, categorised)
+    await tell(rt.client, submission.meta.channel_id, submission.user_id, text)
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:

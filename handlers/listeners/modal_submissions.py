@@ -63,7 +63,7 @@ async def _submission(ack: AsyncAck, body: dict[str, Any]) -> payloads.Submissio
     """The parsed submission; a stale one closes the modal and tells the user."""
     try:
         submission = payloads.submission_of(body)
-        submission.decision_id  # noqa: B018  (a modal of a decision must name one)
+        submission.at()  # a modal of a decision must name one
     except payloads.StaleForm:
         await ack()
         raise
@@ -91,12 +91,7 @@ async def add_failures(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltCo
     await ack()
     rt = runtime_of(context)
     decision, categorised = await log_from_slack(
-        rt,
-        team_id=submission.team_id,
-        channel_id=submission.meta.channel_id,
-        decision_id=submission.decision_id,
-        user_id=submission.user_id,
-        failures=items,
+        rt, **submission.at(), user_id=submission.user_id, failures=items
     )
     await tell(
         rt.client,
@@ -116,15 +111,9 @@ async def labeled_examples(ack: AsyncAck, body: dict[str, Any], context: AsyncBo
         return
     await ack()
     rt = runtime_of(context)
-    async with rt.sessions() as session:
-        await answering.set_labeled_examples(
-            session=session,
-            team_id=submission.team_id,
-            channel_id=submission.meta.channel_id,
-            decision_id=submission.decision_id,
-            user_id=submission.user_id,
-            count=count,
-        )
+    await rt.call(
+        answering.set_labeled_examples, **submission.at(), user_id=submission.user_id, count=count
+    )
     keys = [MessageKey.OWNERS, MessageKey.ROOT]
     await refresh(rt, submission.team_id, submission.decision_id, keys)
 
@@ -140,16 +129,13 @@ async def override(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContex
         return
     await ack()
     rt = runtime_of(context)
-    async with rt.sessions() as session:
-        await deciding.record_final_choice(
-            session=session,
-            team_id=submission.team_id,
-            channel_id=submission.meta.channel_id,
-            decision_id=submission.decision_id,
-            user_id=submission.user_id,
-            choice=choice,
-            reason=reason,
-        )
+    await rt.call(
+        deciding.record_final_choice,
+        **submission.at(),
+        user_id=submission.user_id,
+        choice=choice,
+        reason=reason,
+    )
     keys = [MessageKey.VERDICT, MessageKey.ROOT]
     await refresh(rt, submission.team_id, submission.decision_id, keys)
 

@@ -24,18 +24,11 @@ async def open_test(
     ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
 ) -> None:
     await ack()
-    click, decision_id = payloads.decision_click(body)
-    rt = runtime_of(context)
+    rt, (click, decision_id) = runtime_of(context), payloads.decision_click(body)
     if rt.llm is None:
         await respond(text=ui.NO_KEY_TEST, response_type="ephemeral", replace_original=False)
         return
-    async with rt.sessions() as session:
-        decision = await assistance.check_context_test(
-            session=session,
-            team_id=click.team_id,
-            channel_id=click.channel_id or "",
-            decision_id=decision_id,
-        )
+    decision = await rt.call(assistance.check_context_test, **click.at(decision_id))
     if not click.trigger_id:
         raise payloads.StaleButton()
     view = ui.context_test_modal(decision_id, decision.title, decision.channel_id)
@@ -45,7 +38,7 @@ async def open_test(
 async def submit_test(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     try:
         submission = payloads.submission_of(body)
-        decision_id = submission.decision_id
+        where = submission.at()  # a stale form has no decision
         fields = {input_id: submission.text(input_id) for input_id in TEST_INPUTS}
         missing = [input_id for input_id, text in fields.items() if not text]
         if missing:
@@ -59,44 +52,33 @@ async def submit_test(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltCon
         raise
     await ack()
     rt = runtime_of(context)
-    async with rt.sessions() as session:
-        decision = await assistance.check_context_test(
-            session=session,
-            team_id=submission.team_id,
-            channel_id=submission.meta.channel_id,
-            decision_id=decision_id,
-        )
+    decision = await rt.call(assistance.check_context_test, **where)
     if rt.llm is None:  # the key went away after the modal opened
         await ephemeral(rt, decision, submission.user_id, ui.NO_KEY_TEST)
         return
-    async with rt.sessions() as session:
-        test = await assistance.start_context_test(
-            session=session,
-            team_id=submission.team_id,
-            channel_id=submission.meta.channel_id,
-            decision_id=decision_id,
-            user_id=submission.user_id,
-            question=fields[InputId.TEST_QUESTION],
-            context=fields[InputId.TEST_CONTEXT],
-            expected=fields[InputId.TEST_EXPECTED],
-        )
+    test = await rt.call(
+        assistance.start_context_test,
+        **where,
+        user_id=submission.user_id,
+        question=fields[InputId.TEST_QUESTION],
+        context=fields[InputId.TEST_CONTEXT],
+        expected=fields[InputId.TEST_EXPECTED],
+    )
     await run_test(rt, decision=decision, test=test)
 
 
 async def judge(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     await ack()
-    click = payloads.in_channel(payloads.click_of(body))
+    rt, click = runtime_of(context), payloads.in_channel(payloads.click_of(body))
     test_id, judgement = payloads.parts(click.value, 2)
-    rt = runtime_of(context)
-    async with rt.sessions() as session:
-        test, decision = await assistance.judge_context_test(
-            session=session,
-            team_id=click.team_id,
-            channel_id=click.channel_id or "",
-            test_id=payloads.number(test_id),
-            user_id=click.user_id,
-            judgement=judgement,
-        )
+    test, decision = await rt.call(
+        assistance.judge_context_test,
+        team_id=click.team_id,
+        channel_id=click.channel_id,
+        test_id=payloads.number(test_id),
+        user_id=click.user_id,
+        judgement=judgement,
+    )
     if test.message_ts:
         message = ui.context_test_result(test, decision.status == DecisionStatus.OPEN)
         await replace(rt, decision.channel_id, test.message_ts, message)

@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from bot.services import decision_records, review_routine
 from handlers import payloads
 from handlers.runtime import Runtime, runtime_of
-from handlers.slack_calls import post_message, user_tz
+from handlers.slack_calls import post_message
 from handlers.thread import post_thread, refresh_root
 from handlers.ui.command_replies import cadence_text
 from handlers.ui.ids import ActionId, matcher
@@ -27,63 +27,36 @@ async def _in_thread(rt: Runtime, decision: Decision, text: str) -> None:
 
 async def reviewed(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     await ack()
-    click, decision_id = payloads.decision_click(body)
-    rt = runtime_of(context)
-    async with rt.sessions() as session:
-        decision = await review_routine.mark_reviewed(
-            session=session,
-            team_id=click.team_id,
-            channel_id=click.channel_id or "",
-            decision_id=decision_id,
-            user_id=click.user_id,
-            now=utcnow(),
-            tz_of=lambda user: user_tz(rt.client, user),
-        )
+    rt, (click, decision_id) = runtime_of(context), payloads.decision_click(body)
+    decision = await rt.call(
+        review_routine.mark_reviewed,
+        **click.at(decision_id),
+        user_id=click.user_id,
+        now=utcnow(),
+        tz_of=rt.tz_of,
+    )
     await _in_thread(rt, decision, reviewed_note(decision, click.user_id))
     await refresh_root(rt, click.team_id, decision_id, bool(decision.message_ts))
 
 
 async def snooze(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     await ack()
-    click, decision_id = payloads.decision_click(body)
-    rt = runtime_of(context)
-    async with rt.sessions() as session:
-        decision = await review_routine.snooze(
-            session=session,
-            team_id=click.team_id,
-            channel_id=click.channel_id or "",
-            decision_id=decision_id,
-            now=utcnow(),
-            tz_of=lambda user: user_tz(rt.client, user),
-        )
+    rt, (click, decision_id) = runtime_of(context), payloads.decision_click(body)
+    where = click.at(decision_id)
+    decision = await rt.call(review_routine.snooze, **where, now=utcnow(), tz_of=rt.tz_of)
     await _in_thread(rt, decision, snoozed_note(decision, click.user_id))
     await refresh_root(rt, click.team_id, decision_id, bool(decision.message_ts))
 
 
 async def rerun(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     await ack()
-    click, decision_id = payloads.decision_click(body)
-    rt = runtime_of(context)
-    async with rt.sessions() as session:
-        new = await review_routine.rerun(
-            session=session,
-            team_id=click.team_id,
-            channel_id=click.channel_id or "",
-            decision_id=decision_id,
-            user_id=click.user_id,
-        )
-        assert new.id is not None
-        state = await decision_records.current_state(
-            session=session, team_id=click.team_id, decision_id=new.id
-        )
-    await post_thread(rt, state)
-    async with rt.sessions() as session:
-        new = await decision_records.current_decision(
-            session=session, team_id=click.team_id, decision_id=state.id
-        )
-        old = await decision_records.current_decision(
-            session=session, team_id=click.team_id, decision_id=decision_id
-        )
+    rt, (click, decision_id) = runtime_of(context), payloads.decision_click(body)
+    new = await rt.call(review_routine.rerun, **click.at(decision_id), user_id=click.user_id)
+    assert new.id is not None
+    team = {"team_id": click.team_id}
+    await post_thread(rt, await rt.call(decision_records.current_state, **team, decision_id=new.id))
+    new = await rt.call(decision_records.current_decision, **team, decision_id=new.id)
+    old = await rt.call(decision_records.current_decision, **team, decision_id=decision_id)
     link = (await rt.client.chat_getPermalink(channel=new.channel_id, message_ts=new.thread_ts))[
         "permalink"
     ]
@@ -99,19 +72,15 @@ async def cadence_selected(
     ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
 ) -> None:
     await ack()
-    click = payloads.in_channel(payloads.click_of(body))
+    rt, click = runtime_of(context), payloads.click_of(body)
     decision_id, days = payloads.parts(click.value, 2)
-    rt = runtime_of(context)
-    async with rt.sessions() as session:
-        decision = await review_routine.set_cadence(
-            session=session,
-            team_id=click.team_id,
-            channel_id=click.channel_id or "",
-            decision_id=payloads.number(decision_id),
-            days=payloads.integer(days),
-            now=utcnow(),
-            tz_of=lambda user: user_tz(rt.client, user),
-        )
+    decision = await rt.call(
+        review_routine.set_cadence,
+        **click.at(payloads.number(decision_id)),
+        days=payloads.integer(days),
+        now=utcnow(),
+        tz_of=rt.tz_of,
+    )
     assert decision.id is not None
     await refresh_root(rt, click.team_id, decision.id, bool(decision.message_ts))
     await respond(text=cadence_text(decision), response_type="ephemeral", replace_original=False)

@@ -11,15 +11,13 @@ from bot.domain.command_parser import Command, Subcommand, parse_command
 from bot.domain.errors import UserError
 from bot.domain.failure_lines import parse_failure_line
 from bot.domain.markup import unescape
-from bot.domain.questions import MessageKey
 from bot.domain.record_markdown import render_record
 from bot.domain.review_schedule import CADENCE_DAYS
 from bot.services import decision_records, review_routine
 from handlers import payloads
 from handlers.failure_intake import log_from_slack, logged_text
 from handlers.runtime import Runtime, runtime_of
-from handlers.slack_calls import user_tz
-from handlers.thread import post_thread, refresh
+from handlers.thread import post_thread, refresh_root
 from handlers.ui.blocks import Message
 from handlers.ui.command_replies import (
     cadence_text,
@@ -45,14 +43,13 @@ async def reply(respond: AsyncRespond, message: Message | str) -> None:
 
 
 async def start(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
-    async with rt.sessions() as session:
-        state = await decision_records.start_decision(
-            session=session,
-            team_id=cmd.team_id,
-            channel_id=cmd.channel_id,
-            title=parsed.title or "",
-            facilitator_id=cmd.user_id,
-        )
+    state = await rt.call(
+        decision_records.start_decision,
+        team_id=cmd.team_id,
+        channel_id=cmd.channel_id,
+        title=parsed.title or "",
+        facilitator_id=cmd.user_id,
+    )
     await post_thread(rt, state)
 
 
@@ -67,35 +64,21 @@ async def show_help(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, re
 
 
 async def show_list(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
-    async with rt.sessions() as session:
-        found = await decision_records.channel_decisions(
-            session=session, team_id=cmd.team_id, channel_id=cmd.channel_id
-        )
+    where = {"team_id": cmd.team_id, "channel_id": cmd.channel_id}
+    found = await rt.call(decision_records.channel_decisions, **where)
     await reply(respond, list_message(found, cmd.channel_id))
 
 
 async def status(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
-    async with rt.sessions() as session:
-        state = await decision_records.find_state(
-            session=session,
-            team_id=cmd.team_id,
-            channel_id=cmd.channel_id,
-            decision_id=parsed.decision_id,
-        )
-        troubled = await decision_records.troubled_reminders(
-            session=session, team_id=cmd.team_id, decision_id=state.id
-        )
+    state = await rt.call(decision_records.find_state, **cmd.at(parsed.decision_id))
+    troubled = await rt.call(
+        decision_records.troubled_reminders, team_id=cmd.team_id, decision_id=state.id
+    )
     await reply(respond, status_message(state, routine_lines(state.decision, troubled)))
 
 
 async def export(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
-    async with rt.sessions() as session:
-        state = await decision_records.find_state(
-            session=session,
-            team_id=cmd.team_id,
-            channel_id=cmd.channel_id,
-            decision_id=parsed.decision_id,
-        )
+    state = await rt.call(decision_records.find_state, **cmd.at(parsed.decision_id))
     decision = state.decision
     await rt.client.files_upload_v2(
         channel=decision.channel_id,
@@ -111,49 +94,22 @@ async def log_failure(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, 
     item = parse_failure_line(parsed.text or "")
     if item is None:
         raise UserError("Say why the output failed: `/ragft log [decision] <why it failed>`.")
-    async with rt.sessions() as session:
-        decision = await decision_records.decision_for_logging(
-            session=session,
-            team_id=cmd.team_id,
-            channel_id=cmd.channel_id,
-            decision_id=parsed.decision_id,
-        )
+    decision = await rt.call(decision_records.decision_for_logging, **cmd.at(parsed.decision_id))
     assert decision.id is not None
     decision, categorised = await log_from_slack(
-        rt,
-        team_id=cmd.team_id,
-        channel_id=cmd.channel_id,
-        decision_id=decision.id,
-        user_id=cmd.user_id,
-        failures=[item],
-        visible=False,
+        rt, **cmd.at(decision.id), user_id=cmd.user_id, failures=[item], visible=False
     )
     await reply(respond, logged_text(decision, categorised))
 
 
 async def cadence(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
-    async with rt.sessions() as session:
-        decision = await decision_records.decision_for_logging(
-            session=session,
-            team_id=cmd.team_id,
-            channel_id=cmd.channel_id,
-            decision_id=parsed.decision_id,
-        )
+    decision = await rt.call(decision_records.decision_for_logging, **cmd.at(parsed.decision_id))
     assert decision.id is not None
     if parsed.cadence is not None:
-        async with rt.sessions() as session:
-            decision = await review_routine.set_cadence(
-                session=session,
-                team_id=cmd.team_id,
-                channel_id=cmd.channel_id,
-                decision_id=decision.id,
-                days=CADENCE_DAYS[parsed.cadence],
-                now=utcnow(),
-                tz_of=lambda user: user_tz(rt.client, user),
-            )
-        if decision.message_ts:
-            assert decision.id is not None
-            await refresh(rt, cmd.team_id, decision.id, [MessageKey.ROOT])
+        change = {"days": CADENCE_DAYS[parsed.cadence], "now": utcnow(), "tz_of": rt.tz_of}
+        decision = await rt.call(review_routine.set_cadence, **cmd.at(decision.id), **change)
+        assert decision.id is not None
+        await refresh_root(rt, cmd.team_id, decision.id, bool(decision.message_ts))
     await reply(respond, cadence_text(decision, with_hint=parsed.cadence is None))
 
 

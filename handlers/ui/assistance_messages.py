@@ -10,7 +10,7 @@ from bot.domain.questions import FAILURE_CATEGORY_LABELS, FailureCategory
 from bot.services.assistance import JUDGEMENTS, SETUP_HINT
 from handlers.ui.blocks import Message, button, context, md, render, section
 from handlers.ui.decision_modals import metadata, modal_view, text_input
-from handlers.ui.ids import ActionId, CallbackId, InputId, action_id, pack
+from handlers.ui.ids import ActionId, BlockId, CallbackId, InputId, action_id, pack
 from handlers.ui.mrkdwn import SECTION_FIELD, mention, safe
 from storage.models import ContextTest, Decision
 
@@ -171,7 +171,7 @@ def context_test_result(test: ContextTest, decision_open: bool) -> Message:
         )
         blocks.append(
             ActionsBlock(
-                block_id=pack("context_test", test.id),
+                block_id=pack(BlockId.CONTEXT_TEST, test.id),
                 elements=[
                     button(
                         "Right with context",
@@ -227,7 +227,7 @@ def summary_draft(decision_id: int, draft: str) -> Message:
         section(f"*Draft Context paragraph for decision #{decision_id}'s record*\n{quoted}"),
         context("Drafted by the model from the thread's messages. Keep it or edit it first."),
         ActionsBlock(
-            block_id=pack("summary", decision_id),
+            block_id=pack(BlockId.SUMMARY, decision_id),
             elements=[
                 button(
                     "Keep", action_id(ActionId.KEEP_SUMMARY), pack(decision_id, draft), "primary"
@@ -243,7 +243,7 @@ def summary_write_yourself(decision_id: int, note: str) -> Message:
     blocks: list[Block] = [
         section(note),
         ActionsBlock(
-            block_id=pack("summary", decision_id),
+            block_id=pack(BlockId.SUMMARY, decision_id),
             elements=[
                 button(
                     "Write the Context paragraph",

@@ -18,7 +18,7 @@ from slack_sdk.models.views import View
 
 from bot.domain.questions import FAILURE_CATEGORY_LABELS, VERDICT_LABELS, FailureCategory, Verdict
 from handlers.ui.blocks import context, section
-from handlers.ui.ids import ActionId, CallbackId, InputId, action_id, pack
+from handlers.ui.ids import ActionId, BlockId, CallbackId, InputId, action_id, pack
 from handlers.ui.mrkdwn import MODAL_BLOCKS, MODAL_TITLE, fit, mention, safe
 from storage.models import FailureExample
 
@@ -178,7 +178,7 @@ def review_failures_modal(
             section(
                 f"{safe(failure.explanation, 800)}{detail}\n"
                 f"{FAILURE_CATEGORY_LABELS[FailureCategory(failure.category)]}, {source}{link}",
-                block_id=pack("failure", failure.id),
+                block_id=pack(BlockId.FAILURE, failure.id),
                 accessory=StaticSelectElement(
                     action_id=action_id(ActionId.CORRECT_FAILURE),
                     options=options,

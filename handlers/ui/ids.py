@@ -41,6 +41,19 @@ class CallbackId(StrEnum):
     """The message shortcut "Log AI failure" and the modal it opens."""
 
 
+class BlockId(StrEnum):
+    """Prefixes of the block ids of bot messages (a block id may add ``|``-separated parts)."""
+
+    ANSWER = "answer"
+    FAILURES = "failures"
+    OWNER = "owner"
+    REVIEW = "review"
+    CONTEXT_TEST = "context_test"
+    SUMMARY = "summary"
+    FAILURE = "failure"
+    VERDICT = "verdict"
+
+
 class InputId(StrEnum):
     """block_id and action_id of modal inputs (the same string for both)."""
 

@@ -29,7 +29,7 @@ from bot.domain.team_choice import TeamChoice, split_summary
 from bot.services.assistance import JUDGEMENTS
 from bot.services.state import DecisionState
 from handlers.ui.blocks import Message, button, context, render, section
-from handlers.ui.ids import ActionId, action_id, pack
+from handlers.ui.ids import ActionId, BlockId, action_id, pack
 from handlers.ui.mrkdwn import (
     OPTION,
     fit,
@@ -67,7 +67,7 @@ def _choice_blocks(state: DecisionState, key: str, open_: bool) -> list[Block]:
     if open_:
         blocks.append(
             ActionsBlock(
-                block_id=pack("answer", key),
+                block_id=pack(BlockId.ANSWER, key),
                 elements=[
                     button(
                         label, action_id(ActionId.ANSWER, key, value), pack(state.id, key, value)
@@ -172,7 +172,7 @@ def _failures_blocks(state: DecisionState) -> list[Block]:
         button("Add failures", action_id(ActionId.ADD_FAILURES), str(state.id), style="primary"),
         button("Review & correct", action_id(ActionId.REVIEW_FAILURES), str(state.id)),
     ]
-    blocks.append(ActionsBlock(block_id="failures", elements=elements))
+    blocks.append(ActionsBlock(block_id=BlockId.FAILURES, elements=elements))
     blocks.append(
         context(
             "Or reply in this thread with `@ragft fail: why it failed | the output or a link`. "
@@ -203,7 +203,7 @@ def _owners_blocks(state: DecisionState) -> list[Block]:
         blocks.append(
             section(
                 f"*{OWNER_ROLE_LABELS[role]}*\n{shown}",
-                block_id=pack("owner", state.id, role),
+                block_id=pack(BlockId.OWNER, state.id, role),
                 accessory=picker,
             )
         )

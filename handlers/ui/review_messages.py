@@ -27,7 +27,7 @@ from bot.domain.tallies import percent, quarters_text, trend_line
 from bot.services.review_evidence import Evidence
 from bot.services.state import DecisionState
 from handlers.ui.blocks import Message, button, condition_line, context, render, section
-from handlers.ui.ids import ActionId, CallbackId, InputId, action_id, pack
+from handlers.ui.ids import ActionId, BlockId, CallbackId, InputId, action_id, pack
 from handlers.ui.mrkdwn import HEADER, MODAL_TITLE, OPTION, fit, mention, safe, slack_date
 from storage.models import Decision
 
@@ -140,7 +140,7 @@ def review_message(
     blocks.append(DividerBlock())
     blocks.append(
         ActionsBlock(
-            block_id=pack("review", state.id),
+            block_id=pack(BlockId.REVIEW, state.id),
             elements=[
                 button("Reviewed", action_id(ActionId.REVIEWED), str(state.id), "primary"),
                 button("Snooze a week", action_id(ActionId.SNOOZE), str(state.id)),

@@ -15,7 +15,7 @@ from bot.domain.questions import (
 )
 from bot.services.state import DecisionState
 from handlers.ui.blocks import Message, button, condition_line, context, render, section
-from handlers.ui.ids import ActionId, action_id
+from handlers.ui.ids import ActionId, BlockId, action_id
 from handlers.ui.mrkdwn import (
     HEADER,
     fit,
@@ -56,7 +56,7 @@ def verdict_message(state: DecisionState) -> Message:
         )
         blocks.append(
             ActionsBlock(
-                block_id="verdict",
+                block_id=BlockId.VERDICT,
                 elements=[
                     button("Accept verdict", action_id(ActionId.ACCEPT), str(state.id), "primary"),
                     button(
