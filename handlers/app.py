@@ -62,11 +62,18 @@ GENERIC_ERROR = (
 )
 
 
+def slack_said(error: SlackApiError) -> str:
+    try:
+        return str(error.response.get("error") or "error")
+    except Exception:  # a response that isn't Slack's JSON (a proxy's HTML page, say)
+        return "error"
+
+
 def error_text(error: Exception) -> str:
     if isinstance(error, UserError):
         return str(error)
     if isinstance(error, SlackApiError):
-        return GENERIC_ERROR.format(kind=f"Slack said {error.response.get('error', 'error')}")
+        return GENERIC_ERROR.format(kind=f"Slack said {slack_said(error)}")
     return GENERIC_ERROR.format(kind=type(error).__name__)
 
 
@@ -141,11 +148,13 @@ def create_app(
         await asyncio.sleep(BOLT_ACK_POLL)
         if isinstance(error, UserError):
             log.info("user error: %s", error)
+        elif isinstance(error, SlackApiError):  # Slack refused a call: its answer says why
+            log.warning("a Slack call failed: %s", slack_said(error))
         else:
             log.error("listener failed", exc_info=error)
         try:
             await tell_user(error, body, client, respond)
         except SlackApiError as exc:  # the user can't be reached there: nothing more to do
-            log.warning("couldn't tell the user (Slack said %s)", exc.response.get("error"))
+            log.warning("couldn't tell the user (Slack said %s)", slack_said(exc))
 
     return app, runtime

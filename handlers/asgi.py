@@ -137,11 +137,44 @@ def body_problem(request: Request, body: str) -> str | None:
         return f"Bolt cannot parse it ({type(exc).__name__})"
     if not isinstance(parsed.body, dict):
         return "it is not a JSON object"
+    if problem := routing_problem(parsed.body):
+        return problem
     try:  # Bolt extracts these for every listener and middleware, before any of ours runs
         for extract in PAYLOAD_EXTRACTORS:
             extract(parsed.body)
     except (KeyError, IndexError, TypeError, AttributeError) as exc:
         return f"Bolt cannot route it ({type(exc).__name__})"
+    return None
+
+
+def _is(value: object, kind: type) -> bool:
+    return isinstance(value, kind)
+
+
+def routing_problem(body: dict) -> str | None:
+    """Why Bolt's listener matchers would fail on this body, or None. They read these fields
+    as strings (``action_id``, ``callback_id``, ``event.type``…) without checking."""
+    kind = body.get("type")
+    if kind is not None and not _is(kind, str):
+        return "its type is not a string"
+    for key in ("command", "callback_id"):
+        if key in body and not _is(body[key], str):
+            return f"its {key} is not a string"
+    if kind == "block_actions":
+        actions = body.get("actions")
+        if not _is(actions, list) or not actions or not all(_is(a, dict) for a in actions):
+            return "its actions are not a list of objects"
+        first = actions[0]
+        if not _is(first.get("action_id"), str) or not _is(first.get("block_id", ""), str):
+            return "its action has no action_id"
+    if kind in ("view_submission", "view_closed"):
+        view = body.get("view")
+        if not _is(view, dict) or not _is(view.get("callback_id"), str):
+            return "its view has no callback_id"
+    if kind == "event_callback":
+        event = body.get("event")
+        if not _is(event, dict) or not _is(event.get("type"), str):
+            return "its event has no type"
     return None
 
 

@@ -10,14 +10,32 @@ import json
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from bot.domain.errors import UserError
 from handlers.ui.ids import SEPARATOR
 
-SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{1,40}$")]
+SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{1,31}$")]
+"""Team, channel and user ids: what Slack sends fits the 32 characters ragft stores."""
 Ts = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,9})?$")]
 DecisionId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean(text: str) -> str:
+    """Text as people typed it, without NUL and other control characters (newline and tab
+    stay): PostgreSQL refuses NUL, and none of them shows in Slack."""
+    return _CONTROL.sub("", text)
+
+
+Text = Annotated[str, AfterValidator(clean)]
 _INT = re.compile(r"^[0-9]{1,10}$")
 _SIGNED = re.compile(r"^-?[0-9]{1,10}$")
 
@@ -87,8 +105,10 @@ class SlashCommand(_Model):
     team_id: SlackId
     channel_id: SlackId
     user_id: SlackId
-    text: Annotated[str, StringConstraints(max_length=4000)] = ""
+    text: Annotated[Text, StringConstraints(max_length=4000)] = ""
     trigger_id: str | None = None
+    response_url: Annotated[str, StringConstraints(pattern=r"^https?://")]
+    """Where the ephemeral replies go; Slack sends one with every command."""
 
     def at(self, decision_id: int | None) -> dict[str, Any]:
         return {"team_id": self.team_id, "channel_id": self.channel_id, "decision_id": decision_id}
@@ -199,12 +219,16 @@ class Submission(_Model):
     def text(self, input_id: str) -> str:
         element = _dict(_dict(self.values.get(input_id)).get(input_id))
         value = element.get("value")
-        return value.strip() if isinstance(value, str) else ""
+        return clean(value).strip() if isinstance(value, str) else ""
 
     def selected(self, input_id: str) -> str:
         element = _dict(_dict(self.values.get(input_id)).get(input_id))
         value = _dict(element.get("selected_option")).get("value")
         return value if isinstance(value, str) else ""
+
+    def value(self, input_id: str) -> str:
+        """What was typed, or the value picked, in an input."""
+        return self.text(input_id) or self.selected(input_id)
 
     def has_input(self, input_id: str) -> bool:
         return input_id in self.block_ids or input_id in self.values
@@ -269,7 +293,7 @@ class Shortcut(_Model):
     user_id: SlackId
     channel_id: SlackId
     message_ts: Ts
-    message_text: str = ""
+    message_text: Text = ""
     trigger_id: str
 
 
@@ -295,7 +319,7 @@ class Mention(_Model):
     user: SlackId
     ts: Ts
     thread_ts: Ts | None = None
-    text: str = ""
+    text: Text = ""
 
 
 def mention_of(body: dict[str, Any]) -> Mention | None:

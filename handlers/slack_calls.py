@@ -47,7 +47,14 @@ async def post_message(client: AsyncWebClient, *, channel: str, **kwargs: Any) -
 
 
 async def is_admin(client: AsyncWebClient, user_id: str) -> bool:
-    user = (await client.users_info(user=user_id))["user"]
+    """Whether Slack says the user is a workspace admin or owner; an unknown user is not."""
+    try:
+        user = (await client.users_info(user=user_id))["user"]
+    except SlackApiError as exc:
+        if slack_error(exc) not in ("user_not_found", "user_not_visible"):
+            raise
+        log.warning("users.info %s: %s; not an admin", user_id, slack_error(exc))
+        return False
     return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
 
 

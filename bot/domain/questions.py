@@ -228,6 +228,13 @@ ANSWER_MESSAGE: dict[AnswerKey, MessageKey] = {
 }
 """Which question message shows each answer."""
 
+ANSWER_LABELS: dict[AnswerKey, str] = {
+    AnswerKey.PROBLEM_TYPE: "Knowledge or behavior",
+    AnswerKey.PROMPT_ENGINEERING: "Tried prompt engineering",
+    AnswerKey.KNOWLEDGE_CHANGE: "How often the knowledge changes",
+    AnswerKey.LABELED_EXAMPLES: "High-quality labeled examples",
+}
+
 MAX_LABELED_EXAMPLES = 100_000_000
 
 

@@ -8,6 +8,8 @@ from datetime import datetime
 
 from bot.domain.costs import CostEstimate
 from bot.domain.questions import (
+    ANSWER_LABELS,
+    ANSWER_MESSAGE,
     CHOICE_LABELS,
     OWNER_ROLE_LABELS,
     QUESTIONS,
@@ -89,23 +91,18 @@ def render_record(state: RecordFacts) -> str:
     ]
     for question in QUESTIONS:
         out += [f"## Q{question.number}. {question.title}", "", f"_{question.prompt}_", ""]
-        if question.key == QuestionKey.PROBLEM_TYPE:
-            out += _choice_section(state, AnswerKey.PROBLEM_TYPE)
-            out += [
-                "",
-                "Tried prompt engineering:",
-                *_choice_section(state, AnswerKey.PROMPT_ENGINEERING),
-            ]
-        elif question.key == QuestionKey.KNOWLEDGE_CHANGE:
-            out += _choice_section(state, AnswerKey.KNOWLEDGE_CHANGE)
-        elif question.key == QuestionKey.FAILURES:
+        choices = [key for key in CHOICE_LABELS if ANSWER_MESSAGE[key] == question.key]
+        for n, key in enumerate(choices):
+            out += ["", f"{ANSWER_LABELS[key]}:"] if n else []
+            out += _choice_section(state, key)
+        if question.key == QuestionKey.FAILURES:
             f = state.failures
             out += [
                 "| Knowledge | Behavior | Unclear | Total |",
                 "|---:|---:|---:|---:|",
                 f"| {f.knowledge} | {f.behavior} | {f.unclear} | {f.analysed} |",
             ]
-        else:
+        elif question.key == QuestionKey.OWNERS:
             for role, label in OWNER_ROLE_LABELS.items():
                 gap = (
                     " (gap)" if role in REQUIRED_OWNER_ROLES and not state.owners.get(role) else ""

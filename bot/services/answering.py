@@ -35,6 +35,12 @@ async def open_decision(
     return decision
 
 
+async def _open(session: AsyncSession, team_id: str, channel_id: str, decision_id: int) -> Decision:
+    return await open_decision(
+        session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
+    )
+
+
 async def save_choice(
     *, session: AsyncSession, decision: Decision, question: str, user_id: str, value: str
 ) -> answer_repo.AnswerChange:
@@ -63,9 +69,7 @@ async def record_choice(
 ) -> answer_repo.AnswerChange:
     choice_answer(question, value)  # a bad value is refused before anything is read
     async with session.begin():
-        decision = await open_decision(
-            session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
-        )
+        decision = await _open(session, team_id, channel_id, decision_id)
         return await save_choice(
             session=session, decision=decision, question=question, user_id=user_id, value=value
         )
@@ -83,12 +87,12 @@ async def settle(
 ) -> Decision:
     """The facilitator settles the team's answer; ``None`` lets the majority decide again."""
     key = AnswerKey(question) if question in set(AnswerKey) else None
-    if key not in SETTLEABLE or (value is not None and choice_answer(key, value) is None):
+    if key is None or key not in SETTLEABLE:
         raise UserError(f"`{question}` can't be settled.")
+    if value is not None:
+        choice_answer(key, value)
     async with session.begin():
-        decision = await open_decision(
-            session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
-        )
+        decision = await _open(session, team_id, channel_id, decision_id)
         guards.require_facilitator(
             decision,
             user_id,
@@ -112,9 +116,7 @@ async def assign_owner(
     user_id: str,
 ) -> None:
     async with session.begin():
-        await open_decision(
-            session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
-        )
+        await _open(session, team_id, channel_id, decision_id)
         await answer_repo.assign_owner(
             session=session,
             team_id=team_id,
@@ -135,9 +137,7 @@ async def set_labeled_examples(
     count: int,
 ) -> None:
     async with session.begin():
-        await open_decision(
-            session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
-        )
+        await _open(session, team_id, channel_id, decision_id)
         await answer_repo.record_answer(
             session=session,
             team_id=team_id,

@@ -41,9 +41,7 @@ SETUP_HINT = (
 async def _decision(
     session: AsyncSession, team_id: str, channel_id: str, decision_id: int
 ) -> Decision:
-    return await guards.decision_in_channel(
-        session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
-    )
+    return await guards.in_channel(session, team_id, channel_id, decision_id)
 
 
 async def check_context_test(

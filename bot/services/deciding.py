@@ -73,9 +73,7 @@ async def check_override(
 ) -> Decision:
     """Before the "different choice" modal opens: only the facilitator, only after Decide."""
     async with session.begin():
-        decision = await guards.decision_in_channel(
-            session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
-        )
+        decision = await guards.in_channel(session, team_id, channel_id, decision_id)
         guards.require_verdict(decision)
         guards.require_facilitator(decision, user_id, "record a different choice")
         return decision
@@ -93,13 +91,7 @@ async def record_final_choice(
 ) -> Decision:
     """Accept the verdict (``choice`` None) or record a different choice with its reason."""
     async with session.begin():
-        decision = await guards.decision_in_channel(
-            session=session,
-            team_id=team_id,
-            channel_id=channel_id,
-            decision_id=decision_id,
-            for_update=True,
-        )
+        decision = await guards.in_channel(session, team_id, channel_id, decision_id, lock=True)
         guards.require_verdict(decision)
         guards.require_facilitator(decision, user_id, "accept or change the verdict")
         choice = decision.verdict if choice is None else choice

@@ -56,9 +56,7 @@ async def find_state(
             if decision is None:
                 raise NotFound(NO_DECISIONS)
         else:
-            decision = await guards.decision_in_channel(
-                session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
-            )
+            decision = await guards.in_channel(session, team_id, channel_id, decision_id)
         return await state_of(session=session, decision=decision)
 
 
@@ -68,9 +66,7 @@ async def decision_for_logging(
     """The given decision, else the latest decided one in this channel, else the latest one."""
     async with session.begin():
         if decision_id is not None:
-            return await guards.decision_in_channel(
-                session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
-            )
+            return await guards.in_channel(session, team_id, channel_id, decision_id)
         found = await decision_repo.latest_decision(
             session=session, team_id=team_id, channel_id=channel_id, status=DecisionStatus.DECIDED
         ) or await decision_repo.latest_decision(

@@ -101,9 +101,7 @@ async def log_failures(
                 session=session, team_id=team_id, decision_id=decision_id
             )
         else:
-            decision = await guards.decision_in_channel(
-                session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
-            )
+            decision = await guards.in_channel(session, team_id, channel_id, decision_id)
         await add_usage(
             session=session,
             team_id=team_id,
@@ -146,9 +144,7 @@ async def correct_failure(
     if category not in set(FailureCategory):
         raise UserError(f"`{category}` isn't a failure category.")
     async with session.begin():
-        await guards.decision_in_channel(
-            session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
-        )
+        await guards.in_channel(session, team_id, channel_id, decision_id)
         existing = await failure_repo.get_failure(
             session=session, team_id=team_id, failure_id=failure_id
         )

@@ -26,6 +26,14 @@ def not_here(decision_id: int) -> NotFound:
     )
 
 
+async def _get(
+    session: AsyncSession, team_id: str, decision_id: int, lock: bool, share: bool
+) -> Decision | None:
+    return await decision_repo.get_decision(
+        session=session, team_id=team_id, decision_id=decision_id, for_update=lock, for_share=share
+    )
+
+
 async def decision_in_team(
     *,
     session: AsyncSession,
@@ -35,13 +43,7 @@ async def decision_in_team(
     for_share: bool = False,
 ) -> Decision:
     """For the bot's own work (sweeps, follow-ups): the decision, by team only."""
-    decision = await decision_repo.get_decision(
-        session=session,
-        team_id=team_id,
-        decision_id=decision_id,
-        for_update=for_update,
-        for_share=for_share,
-    )
+    decision = await _get(session, team_id, decision_id, for_update, for_share)
     if decision is None:
         raise NotFound(f"There's no decision #{decision_id} in this workspace.")
     return decision
@@ -57,16 +59,23 @@ async def decision_in_channel(
     for_share: bool = False,
 ) -> Decision:
     """A decision named by a person (a command, a button, a modal): only this channel's."""
-    decision = await decision_repo.get_decision(
-        session=session,
-        team_id=team_id,
-        decision_id=decision_id,
-        for_update=for_update,
-        for_share=for_share,
-    )
+    decision = await _get(session, team_id, decision_id, for_update, for_share)
     if decision is None or decision.channel_id != channel_id:
         raise not_here(decision_id)
     return decision
+
+
+async def in_channel(
+    session: AsyncSession, team_id: str, channel_id: str, decision_id: int, *, lock: bool = False
+) -> Decision:
+    """``decision_in_channel``, short, for the services' own use; ``lock`` takes the row."""
+    return await decision_in_channel(
+        session=session,
+        team_id=team_id,
+        channel_id=channel_id,
+        decision_id=decision_id,
+        for_update=lock,
+    )
 
 
 def require_open(decision: Decision) -> None:

@@ -17,25 +17,31 @@ from bot.domain.errors import UserError
 from bot.domain.lifecycle import DecisionStatus, ReminderKind
 from bot.domain.review_schedule import SNOOZE_DAYS, cadence_days, next_review, next_slot, review_due
 from bot.services import guards
-from storage.models import Decision, FailureExample
+from storage.models import Decision
 from storage.repositories import answer_repo, decision_repo, failure_repo, reminder_repo
 
 TimezoneOf = Callable[[str], Awaitable[str | None]]
 """A user's timezone (Slack's users.info ``tz``), or None."""
 
 
-async def schedule_review_in(
-    session: AsyncSession, decision: Decision, due: datetime, replace: bool = True
-) -> datetime:
+async def _remind(
+    session: AsyncSession, decision: Decision, kind: ReminderKind, due: datetime, replace: bool
+) -> None:
     assert decision.id is not None
     await reminder_repo.schedule(
         session=session,
         team_id=decision.team_id,
         decision_id=decision.id,
-        kind=ReminderKind.QUARTERLY_REVIEW,
+        kind=kind,
         due_at=due,
         replace=replace,
     )
+
+
+async def schedule_review_in(
+    session: AsyncSession, decision: Decision, due: datetime, replace: bool = True
+) -> datetime:
+    await _remind(session, decision, ReminderKind.QUARTERLY_REVIEW, due, replace)
     decision.next_review_at = due
     session.add(decision)
     await session.flush()
@@ -66,9 +72,7 @@ async def _facilitator_tz(
     session: AsyncSession, team_id: str, channel_id: str, decision_id: int, tz_of: TimezoneOf
 ) -> str | None:
     async with session.begin():
-        decision = await guards.decision_in_channel(
-            session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
-        )
+        decision = await guards.in_channel(session, team_id, channel_id, decision_id)
         facilitator = decision.facilitator_id
     return await tz_of(facilitator)
 
@@ -88,13 +92,7 @@ async def set_cadence(
     days = cadence_days(days)
     tz = await _facilitator_tz(session, team_id, channel_id, decision_id, tz_of)
     async with session.begin():
-        decision = await guards.decision_in_channel(
-            session=session,
-            team_id=team_id,
-            channel_id=channel_id,
-            decision_id=decision_id,
-            for_update=True,
-        )
+        decision = await guards.in_channel(session, team_id, channel_id, decision_id, lock=True)
         guards.require_reviewed_still(decision)
         decision.review_cadence_days = days
         session.add(decision)
@@ -118,13 +116,7 @@ async def mark_reviewed(
 ) -> Decision:
     tz = await _facilitator_tz(session, team_id, channel_id, decision_id, tz_of)
     async with session.begin():
-        decision = await guards.decision_in_channel(
-            session=session,
-            team_id=team_id,
-            channel_id=channel_id,
-            decision_id=decision_id,
-            for_update=True,
-        )
+        decision = await guards.in_channel(session, team_id, channel_id, decision_id, lock=True)
         guards.require_decided(decision, "mark reviewed")
         decision.last_reviewed_at = now
         decision.last_reviewed_by = user_id
@@ -145,13 +137,7 @@ async def snooze(
 ) -> Decision:
     tz = await _facilitator_tz(session, team_id, channel_id, decision_id, tz_of)
     async with session.begin():
-        decision = await guards.decision_in_channel(
-            session=session,
-            team_id=team_id,
-            channel_id=channel_id,
-            decision_id=decision_id,
-            for_update=True,
-        )
+        decision = await guards.in_channel(session, team_id, channel_id, decision_id, lock=True)
         guards.require_decided(decision, "snooze")
         await schedule_review_in(session, decision, review_due(now, SNOOZE_DAYS, tz))
         return decision
@@ -162,15 +148,7 @@ async def queue_revisit_check(*, session: AsyncSession, decision: Decision, now:
     decisions, and at most one check waits at a time. True when a check is (now) pending."""
     if decision.status != DecisionStatus.DECIDED:
         return False
-    assert decision.id is not None
-    await reminder_repo.schedule(
-        session=session,
-        team_id=decision.team_id,
-        decision_id=decision.id,
-        kind=ReminderKind.REVISIT,
-        due_at=now,
-        replace=False,
-    )
+    await _remind(session, decision, ReminderKind.REVISIT, now, replace=False)
     return True
 
 
@@ -192,13 +170,7 @@ async def rerun(
     """
     async with session.begin():
         # Lock the old decision first, so two clicks on Re-run can't both start one.
-        old = await guards.decision_in_channel(
-            session=session,
-            team_id=team_id,
-            channel_id=channel_id,
-            decision_id=decision_id,
-            for_update=True,
-        )
+        old = await guards.in_channel(session, team_id, channel_id, decision_id, lock=True)
         guards.require_rerunnable(old)
         existing = await _open_rerun(session, team_id, decision_id)
         if existing is not None:
@@ -235,18 +207,9 @@ async def _copy(session: AsyncSession, old: Decision, user_id: str) -> Decision:
             user_id=answer.user_id,
             value=answer.value,
         )
-    for owner in await answer_repo.list_owners(**scope):
-        await answer_repo.assign_owner(
-            session=session,
-            team_id=team_id,
-            decision_id=new.id,
-            role=owner.role,
-            user_id=owner.user_id,
-            assigned_by=owner.assigned_by,
-        )
-    for failure in await failure_repo.list_failures(**scope):
-        data = failure.model_dump(exclude={"id", "decision_id"})
-        session.add(FailureExample(**data, decision_id=new.id))
+    copied = [*await answer_repo.list_owners(**scope), *await failure_repo.list_failures(**scope)]
+    for row in copied:  # owners and failures as they are, on the new decision
+        session.add(type(row)(**row.model_dump(exclude={"id", "decision_id"}), decision_id=new.id))
     await session.flush()
     return new
 

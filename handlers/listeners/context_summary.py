@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 
 from bot.services import assistance
 from handlers import payloads
+from handlers.modal_acks import submitted
 from handlers.model_runs import ephemeral
 from handlers.runtime import Runtime, runtime_of
 from handlers.ui import assistance_messages as ui
@@ -45,17 +46,11 @@ async def edit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -
 
 
 async def submit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
-    try:
-        submission = payloads.submission_of(body)
-        decision_id = submission.decision_id
-        text = submission.text(InputId.SUMMARY)
-        if not text:
-            await ack(**submission.errors(InputId.SUMMARY, "Write a sentence or two."))
-            return
-    except payloads.StaleForm:
-        await ack()
-        raise
+    submission = await submitted(ack, body, {InputId.SUMMARY: "Write a sentence or two."})
+    if submission is None:
+        return
     await ack()
+    decision_id, text = submission.decision_id, submission.text(InputId.SUMMARY)
     rt = runtime_of(context)
     decision = await rt.call(
         assistance.save_context_summary, **submission.at(), user_id=submission.user_id, text=text

@@ -13,6 +13,7 @@ from bot.domain.markup import to_plain
 from bot.services import decision_records
 from handlers import payloads
 from handlers.failure_intake import log_from_slack, logged_text
+from handlers.modal_acks import submitted
 from handlers.runtime import Runtime, runtime_of
 from handlers.slack_calls import slack_error, tell
 from handlers.ui.ids import CallbackId, InputId
@@ -47,17 +48,17 @@ async def open_modal(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltCont
 
 
 async def submit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
-    try:
-        submission = payloads.submission_of(body)
-        why = submission.text(InputId.EXPLANATION)
-        if not why:
-            await ack(**submission.errors(InputId.EXPLANATION, "Say why it failed."))
-            return
-        decision_id = payloads.number(submission.selected(InputId.DECISION))
-    except (payloads.StaleForm, payloads.StaleButton):
-        await ack()
-        raise payloads.StaleForm() from None
+    submission = await submitted(
+        ack, body, {InputId.EXPLANATION: "Say why it failed."}, of_a_decision=False
+    )
+    if submission is None:
+        return
     await ack()
+    why = submission.text(InputId.EXPLANATION)
+    try:
+        decision_id = payloads.number(submission.selected(InputId.DECISION))
+    except payloads.StaleButton:
+        raise payloads.StaleForm() from None
     item = ParsedFailure(
         explanation=why[:MAX_EXPLANATION_LENGTH],
         output=submission.text(InputId.OUTPUT) or None,

@@ -18,6 +18,7 @@ from bot.domain.questions import MessageKey, parse_count
 from bot.services import answering, deciding
 from handlers import payloads
 from handlers.failure_intake import added_text, log_from_slack
+from handlers.modal_acks import reject, submitted
 from handlers.runtime import Runtime, runtime_of
 from handlers.slack_calls import tell
 from handlers.thread import refresh
@@ -59,34 +60,13 @@ def failures_from(submission: payloads.Submission) -> list[ParsedFailure]:
     return items
 
 
-async def _submission(ack: AsyncAck, body: dict[str, Any]) -> payloads.Submission:
-    """The parsed submission; a stale one closes the modal and tells the user."""
-    try:
-        submission = payloads.submission_of(body)
-        submission.at()  # a modal of a decision must name one
-    except payloads.StaleForm:
-        await ack()
-        raise
-    return submission
-
-
-async def _reject(
-    ack: AsyncAck, submission: payloads.Submission, input_id: InputId, message: str
-) -> None:
-    try:
-        response = submission.errors(input_id, message)
-    except payloads.StaleForm:
-        await ack()
-        raise
-    await ack(**response)
-
-
 async def add_failures(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
-    submission = await _submission(ack, body)
+    submission = await submitted(ack, body)
+    assert submission is not None
     try:
         items = failures_from(submission)
     except InputError as exc:
-        await _reject(ack, submission, exc.input_id, str(exc))
+        await reject(ack, submission, exc.input_id, str(exc))
         return
     await ack()
     rt = runtime_of(context)
@@ -103,11 +83,12 @@ async def add_failures(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltCo
 
 
 async def labeled_examples(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
-    submission = await _submission(ack, body)
+    submission = await submitted(ack, body)
+    assert submission is not None
     try:
         count = parse_count(submission.text(InputId.COUNT))
     except UserError as exc:
-        await _reject(ack, submission, InputId.COUNT, str(exc))
+        await reject(ack, submission, InputId.COUNT, str(exc))
         return
     await ack()
     rt = runtime_of(context)
@@ -119,15 +100,12 @@ async def labeled_examples(ack: AsyncAck, body: dict[str, Any], context: AsyncBo
 
 
 async def override(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
-    submission = await _submission(ack, body)
-    choice, reason = submission.selected(InputId.CHOICE), submission.text(InputId.REASON)
-    if not choice:
-        await _reject(ack, submission, InputId.CHOICE, "Pick what the team chose.")
-        return
-    if not reason:
-        await _reject(ack, submission, InputId.REASON, "Say why.")
+    required = {InputId.CHOICE: "Pick what the team chose.", InputId.REASON: "Say why."}
+    submission = await submitted(ack, body, required)
+    if submission is None:
         return
     await ack()
+    choice, reason = submission.selected(InputId.CHOICE), submission.text(InputId.REASON)
     rt = runtime_of(context)
     await rt.call(
         deciding.record_final_choice,

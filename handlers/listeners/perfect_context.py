@@ -11,6 +11,7 @@ from bot.domain.lifecycle import DecisionStatus
 from bot.domain.questions import MessageKey
 from bot.services import assistance
 from handlers import payloads
+from handlers.modal_acks import submitted
 from handlers.model_runs import ephemeral, replace, run_test
 from handlers.runtime import Runtime, runtime_of
 from handlers.thread import refresh
@@ -36,21 +37,12 @@ async def open_test(
 
 
 async def submit_test(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
-    try:
-        submission = payloads.submission_of(body)
-        where = submission.at()  # a stale form has no decision
-        fields = {input_id: submission.text(input_id) for input_id in TEST_INPUTS}
-        missing = [input_id for input_id, text in fields.items() if not text]
-        if missing:
-            if not all(submission.has_input(input_id) for input_id in missing):
-                raise payloads.StaleForm()
-            errors = {input_id: "Fill this in." for input_id in missing}
-            await ack(response_action="errors", errors=errors)
-            return
-    except payloads.StaleForm:
-        await ack()
-        raise
+    submission = await submitted(ack, body, dict.fromkeys(TEST_INPUTS, "Fill this in."))
+    if submission is None:
+        return
     await ack()
+    where = submission.at()
+    fields = {input_id: submission.text(input_id) for input_id in TEST_INPUTS}
     rt = runtime_of(context)
     decision = await rt.call(assistance.check_context_test, **where)
     if rt.llm is None:  # the key went away after the modal opened

@@ -230,3 +230,28 @@ QUESTION_BUILDERS: dict[QuestionKey, Callable[[DecisionState], list[Block]]] = {
     QuestionKey.OWNERS: _owners_blocks,
 }
 """The blocks below each question's intro (from the domain's registry)."""
+
+
+def _counts(state: DecisionState) -> tuple[int, int]:
+    return state.failures.analysed, sum(1 for r in REQUIRED_OWNER_ROLES if state.owners.get(r))
+
+
+QUESTION_PROGRESS: dict[QuestionKey, Callable[[DecisionState], tuple[bool, str]]] = {
+    QuestionKey.PROBLEM_TYPE: lambda s: (
+        s.choices[AnswerKey.PROBLEM_TYPE].value is not None,
+        "problem type",
+    ),
+    QuestionKey.KNOWLEDGE_CHANGE: lambda s: (
+        s.choices[AnswerKey.KNOWLEDGE_CHANGE].value is not None,
+        "change rate",
+    ),
+    QuestionKey.FAILURES: lambda s: (
+        _counts(s)[0] >= ANALYSIS_TARGET,
+        f"failures {_counts(s)[0]}/{ANALYSIS_TARGET}",
+    ),
+    QuestionKey.OWNERS: lambda s: (
+        _counts(s)[1] == len(REQUIRED_OWNER_ROLES) and s.labeled_examples is not None,
+        f"owners {_counts(s)[1]}/{len(REQUIRED_OWNER_ROLES)}",
+    ),
+}
+"""Each question's line in the root message's progress: (done, what it says)."""

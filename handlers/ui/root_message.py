@@ -9,10 +9,8 @@ from slack_sdk.models.blocks import (
 
 from bot.domain.lifecycle import DecisionStatus
 from bot.domain.questions import (
-    ANALYSIS_TARGET,
-    REQUIRED_OWNER_ROLES,
+    QUESTIONS,
     VERDICT_LABELS,
-    AnswerKey,
     Verdict,
 )
 from bot.services.state import DecisionState
@@ -25,22 +23,15 @@ from handlers.ui.mrkdwn import (
     safe,
     slack_date,
 )
+from handlers.ui.question_messages import QUESTION_PROGRESS
 
 
 def _progress(state: DecisionState) -> str:
-    def mark(done: bool) -> str:
-        return "✅" if done else "⬜"
-
-    failures = state.failures.analysed
-    owners = sum(1 for role in REQUIRED_OWNER_ROLES if state.owners.get(role))
-    return "   ".join(
-        [
-            f"{mark(state.choices[AnswerKey.PROBLEM_TYPE].value is not None)} Q1 problem type",
-            f"{mark(state.choices[AnswerKey.KNOWLEDGE_CHANGE].value is not None)} Q2 change rate",
-            f"{mark(failures >= ANALYSIS_TARGET)} Q3 failures {failures}/{ANALYSIS_TARGET}",
-            f"{mark(owners == 3 and state.labeled_examples is not None)} Q4 owners {owners}/3",
-        ]
-    )
+    parts = []
+    for question in QUESTIONS:
+        done, label = QUESTION_PROGRESS[question.key](state)
+        parts.append(f"{'✅' if done else '⬜'} Q{question.number} {label}")
+    return "   ".join(parts)
 
 
 def root_message(state: DecisionState) -> Message:
