@@ -104,6 +104,23 @@ async def set_cadence(
         return decision
 
 
+async def _reschedule(
+    session: AsyncSession,
+    scope: tuple[str, str, int],
+    tz_of: TimezoneOf,
+    action: str,
+    due: Callable[[Decision, str | None], datetime],
+) -> Decision:
+    """Move the pending review of a decided decision, (team, channel, decision) in ``scope``,
+    to ``due(decision, tz)``."""
+    tz = await _facilitator_tz(session, *scope, tz_of)
+    async with session.begin():
+        decision = await guards.in_channel(session, *scope, lock=True)
+        guards.require_decided(decision, action)
+        await schedule_review_in(session, decision, due(decision, tz))
+        return decision
+
+
 async def mark_reviewed(
     *,
     session: AsyncSession,
@@ -114,16 +131,13 @@ async def mark_reviewed(
     now: datetime,
     tz_of: TimezoneOf,
 ) -> Decision:
-    tz = await _facilitator_tz(session, team_id, channel_id, decision_id, tz_of)
-    async with session.begin():
-        decision = await guards.in_channel(session, team_id, channel_id, decision_id, lock=True)
-        guards.require_decided(decision, "mark reviewed")
+    def due(decision: Decision, tz: str | None) -> datetime:
         decision.last_reviewed_at = now
         decision.last_reviewed_by = user_id
-        await schedule_review_in(
-            session, decision, next_review(now, decision.review_cadence_days, tz)
-        )
-        return decision
+        return next_review(now, decision.review_cadence_days, tz)
+
+    scope = (team_id, channel_id, decision_id)
+    return await _reschedule(session, scope, tz_of, "mark reviewed", due)
 
 
 async def snooze(
@@ -135,12 +149,10 @@ async def snooze(
     now: datetime,
     tz_of: TimezoneOf,
 ) -> Decision:
-    tz = await _facilitator_tz(session, team_id, channel_id, decision_id, tz_of)
-    async with session.begin():
-        decision = await guards.in_channel(session, team_id, channel_id, decision_id, lock=True)
-        guards.require_decided(decision, "snooze")
-        await schedule_review_in(session, decision, review_due(now, SNOOZE_DAYS, tz))
-        return decision
+    scope = (team_id, channel_id, decision_id)
+    return await _reschedule(
+        session, scope, tz_of, "snooze", lambda _, tz: review_due(now, SNOOZE_DAYS, tz)
+    )
 
 
 async def queue_revisit_check(*, session: AsyncSession, decision: Decision, now: datetime) -> bool:

@@ -14,13 +14,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.domain.rule import CONDITION_LABELS, ConditionResult
-from handlers.ui.mrkdwn import (
-    BUTTON,
-    MESSAGE_BLOCKS,
-    SECTION_TEXT,
-    fit,
-    safe,
-)
+from handlers.ui.mrkdwn import BUTTON, MESSAGE_BLOCKS, SECTION_TEXT, fit, safe
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,7 @@ from bot.services.assistance import JUDGEMENTS
 from bot.services.state import DecisionState
 from handlers.ui.blocks import Message, button, context, render, section
 from handlers.ui.ids import ActionId, BlockId, action_id, pack
-from handlers.ui.mrkdwn import (
-    OPTION,
-    fit,
-    mention,
-    mentions,
-    safe,
-)
+from handlers.ui.mrkdwn import OPTION, fit, mention, mentions, safe
 
 
 def _question_intro(key: QuestionKey) -> list[Block]:

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import (
-    Block,
-    HeaderBlock,
-)
+from slack_sdk.models.blocks import Block, HeaderBlock
 
 from bot.domain.lifecycle import DecisionStatus
-from bot.domain.questions import (
-    QUESTIONS,
-    VERDICT_LABELS,
-    Verdict,
-)
+from bot.domain.questions import QUESTIONS, VERDICT_LABELS, Verdict
 from bot.services.state import DecisionState
 from handlers.ui.blocks import Message, button, condition_line, context, render, section
 from handlers.ui.ids import ActionId, action_id
-from handlers.ui.mrkdwn import (
-    HEADER,
-    fit,
-    mention,
-    safe,
-    slack_date,
-)
+from handlers.ui.mrkdwn import HEADER, fit, mention, safe, slack_date
 from handlers.ui.question_messages import QUESTION_PROGRESS
 
 

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    DividerBlock,
-    HeaderBlock,
-)
+from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, HeaderBlock
 
-from bot.domain.questions import (
-    VERDICT_LABELS,
-    Verdict,
-)
+from bot.domain.questions import VERDICT_LABELS, Verdict
 from bot.services.state import DecisionState
 from handlers.ui.blocks import Message, button, condition_line, context, render, section
 from handlers.ui.ids import ActionId, BlockId, action_id
-from handlers.ui.mrkdwn import (
-    HEADER,
-    fit,
-    mention,
-    safe,
-)
+from handlers.ui.mrkdwn import HEADER, fit, mention, safe
 
 
 def verdict_message(state: DecisionState) -> Message:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import insert_for
@@ -19,6 +19,7 @@ from storage.models import (
     OwnerAssignment,
     utcnow,
 )
+from storage.repositories.scoping import decision_rows, of_decision
 
 # Answers -----------------------------------------------------------------------------------------
 
@@ -103,22 +104,24 @@ async def record_answer(
 async def list_answers(
     *, session: AsyncSession, team_id: str, decision_id: int, question: str | None = None
 ) -> Sequence[Answer]:
-    query = select(Answer).where(Answer.team_id == team_id, Answer.decision_id == decision_id)
-    if question is not None:
-        query = query.where(Answer.question == question)
-    query = query.order_by(col(Answer.updated_at), col(Answer.id))
-    return (await session.exec(query.execution_options(populate_existing=True))).all()
+    rows = await decision_rows(
+        session,
+        Answer,
+        team_id=team_id,
+        decision_id=decision_id,
+        oldest_first_by=Answer.updated_at,
+        fresh=True,
+    )
+    return [row for row in rows if question is None or row.question == question]
 
 
 async def list_answer_audit(
     *, session: AsyncSession, team_id: str, decision_id: int
 ) -> Sequence[AnswerAudit]:
-    query = (
-        select(AnswerAudit)
-        .where(AnswerAudit.team_id == team_id, AnswerAudit.decision_id == decision_id)
-        .order_by(col(AnswerAudit.changed_at), col(AnswerAudit.id))
+    scope = {"team_id": team_id, "decision_id": decision_id}
+    return await decision_rows(
+        session, AnswerAudit, **scope, oldest_first_by=AnswerAudit.changed_at
     )
-    return (await session.exec(query)).all()
 
 
 # Owners ------------------------------------------------------------------------------------------
@@ -160,7 +163,5 @@ async def assign_owner(
 async def list_owners(
     *, session: AsyncSession, team_id: str, decision_id: int
 ) -> Sequence[OwnerAssignment]:
-    query = select(OwnerAssignment).where(
-        OwnerAssignment.team_id == team_id, OwnerAssignment.decision_id == decision_id
-    )
+    query = of_decision(OwnerAssignment, team_id, decision_id)
     return (await session.exec(query.execution_options(populate_existing=True))).all()

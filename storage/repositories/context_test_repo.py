@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.lifecycle import ContextTestStatus
 from storage.models import ContextTest, utcnow
+from storage.repositories.scoping import decision_rows
 
 
 async def create_test(
@@ -51,12 +52,10 @@ async def list_tests(
     *, session: AsyncSession, team_id: str, decision_id: int
 ) -> Sequence[ContextTest]:
     """Oldest first."""
-    query = (
-        select(ContextTest)
-        .where(ContextTest.team_id == team_id, ContextTest.decision_id == decision_id)
-        .order_by(col(ContextTest.created_at), col(ContextTest.id))
+    scope = {"team_id": team_id, "decision_id": decision_id}
+    return await decision_rows(
+        session, ContextTest, **scope, oldest_first_by=ContextTest.created_at, fresh=True
     )
-    return (await session.exec(query.execution_options(populate_existing=True))).all()
 
 
 async def set_message_ts(

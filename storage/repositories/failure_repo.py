@@ -18,6 +18,7 @@ from storage.models import (
     FailureExample,
     utcnow,
 )
+from storage.repositories.scoping import in_period, of_decision
 
 # Failures ----------------------------------------------------------------------------------------
 
@@ -70,13 +71,9 @@ async def list_failures(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Sequence[FailureExample]:
-    query = select(FailureExample).where(
-        FailureExample.team_id == team_id, FailureExample.decision_id == decision_id
+    query = in_period(
+        of_decision(FailureExample, team_id, decision_id), FailureExample.logged_at, since, until
     )
-    if since is not None:
-        query = query.where(FailureExample.logged_at >= since)
-    if until is not None:
-        query = query.where(FailureExample.logged_at < until)
     query = query.order_by(col(FailureExample.logged_at), col(FailureExample.id))
     return (await session.exec(query)).all()
 
@@ -94,10 +91,7 @@ async def failure_counts(
         .where(FailureExample.team_id == team_id, FailureExample.decision_id == decision_id)
         .group_by(FailureExample.category)
     )
-    if since is not None:
-        query = query.where(FailureExample.logged_at >= since)
-    if until is not None:
-        query = query.where(FailureExample.logged_at < until)
+    query = in_period(query, FailureExample.logged_at, since, until)
     return {category: count for category, count in (await session.exec(query)).all()}
 
 
