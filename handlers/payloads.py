@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from bot.domain.errors import UserError
+from bot.services import guards
 from handlers.ui.ids import SEPARATOR
 
 SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{1,31}$")]
@@ -105,7 +106,8 @@ class SlashCommand(_Model):
     team_id: SlackId
     channel_id: SlackId
     user_id: SlackId
-    text: Annotated[Text, StringConstraints(max_length=4000)] = ""
+    text: Text = ""
+    """As typed; the parser and the domain cut what they keep (a title, a failure) to size."""
     trigger_id: str | None = None
     response_url: Annotated[str, StringConstraints(pattern=r"^https?://")]
     """Where the ephemeral replies go; Slack sends one with every command."""
@@ -204,7 +206,8 @@ class ModalMeta(_Model):
     """What a modal carries from where it was opened (its ``private_metadata``)."""
 
     decision_id: DecisionId | None = None
-    channel_id: SlackId
+    channel_id: SlackId | None = None
+    """None only in a modal opened before ragft recorded it (see ``Submission.at``)."""
     permalink: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
@@ -248,10 +251,11 @@ class Submission(_Model):
     def at(self, decision_id: int | None = None) -> dict[str, Any]:
         """The service arguments naming the modal's decision (or ``decision_id``), checked
         against the channel the modal was opened from."""
+        decision_id = self.decision_id if decision_id is None else decision_id
         return {
             "team_id": self.team_id,
-            "channel_id": self.meta.channel_id,
-            "decision_id": self.decision_id if decision_id is None else decision_id,
+            "channel_id": self.meta.channel_id or guards.OPENED_IN_ITS_OWN_CHANNEL,
+            "decision_id": decision_id,
         }
 
 

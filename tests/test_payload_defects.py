@@ -406,3 +406,25 @@ async def test_log_ai_failure_into_another_channels_decision_is_refused(slack):
     meta = {"permalink": None, "channel_id": CHANNEL}
     response = await submit(slack, CallbackId.LOG_FAILURE, values, meta, inputs(*values))
     await assert_refused(slack, b, before, since, response)
+
+
+# Found in review: what worked before the boundary still works.
+async def test_a_long_log_command_is_saved_not_refused(slack):
+    decision_id = await start(slack, "Billing assistant")
+    await slack.command(f"log {decision_id} " + "didn't know the new refund policy " * 130)
+    async with slack.sessions() as session:
+        failures = (await session.exec(select(FailureExample))).all()
+    assert len(failures) == 1 and failures[0].explanation.startswith("didn't know")
+
+
+async def test_a_modal_opened_before_channels_were_recorded_still_saves(slack):
+    decision_id = await start(slack, "Billing assistant")
+    payload = signing.view_submission(
+        callback_id=CallbackId.LABELED_EXAMPLES,
+        values={InputId.COUNT: {InputId.COUNT: signing.text_value("1200")}},
+        private_metadata=json.dumps({"decision_id": decision_id}),
+    )
+    await slack.post(signing.interactive(payload))
+    async with slack.sessions() as session:
+        answers = (await session.exec(select(Answer))).all()
+    assert [a.value for a in answers] == ["1200"]

@@ -15,6 +15,11 @@ from bot.domain.lifecycle import DecisionStatus
 from storage.models import Decision
 from storage.repositories import decision_repo
 
+OPENED_IN_ITS_OWN_CHANNEL = "*"
+"""The channel of a modal opened before ragft recorded it in ``private_metadata``: such a modal
+was opened from the decision's own thread, and Slack signs the metadata, so the decision's own
+channel is the one it names."""
+
 AdminCheck = Callable[[], Awaitable[bool]]
 """Asks Slack whether the acting user is a workspace admin (only called when it matters)."""
 
@@ -60,7 +65,9 @@ async def decision_in_channel(
 ) -> Decision:
     """A decision named by a person (a command, a button, a modal): only this channel's."""
     decision = await _get(session, team_id, decision_id, for_update, for_share)
-    if decision is None or decision.channel_id != channel_id:
+    if decision is None:
+        raise not_here(decision_id)
+    if channel_id not in (decision.channel_id, OPENED_IN_ITS_OWN_CHANNEL):
         raise not_here(decision_id)
     return decision
 

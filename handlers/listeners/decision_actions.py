@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.domain.questions import ANSWER_MESSAGE, AnswerKey, MessageKey, OwnerRole, Verdict
-from bot.services import answering, deciding, decision_records, failure_logging
+from bot.services import answering, deciding, decision_records, failure_logging, guards
 from handlers import payloads
 from handlers.announce import announce_decided
 from handlers.runtime import Runtime, runtime_of
@@ -115,7 +115,7 @@ async def correct_failure(ack: AsyncAck, body: dict[str, Any], context: AsyncBol
     await rt.call(
         failure_logging.correct_failure,
         team_id=click.team_id,
-        channel_id=meta.channel_id,
+        channel_id=meta.channel_id or guards.OPENED_IN_ITS_OWN_CHANNEL,
         decision_id=meta.decision_id,
         failure_id=payloads.number(failure_id),
         category=category,

@@ -69,7 +69,8 @@ async def submit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext)
         rt, **submission.at(decision_id), user_id=submission.user_id, failures=[item], visible=False
     )
     text = logged_text(decision, categorised)
-    await tell(rt.client, submission.meta.channel_id, submission.user_id, text)
+    channel = submission.meta.channel_id or submission.user_id  # else by DM
+    await tell(rt.client, channel, submission.user_id, text)
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
