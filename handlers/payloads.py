@@ -133,7 +133,7 @@ class Click(_Model):
     """The conversation of the clicked message; None for a click inside a modal."""
     trigger_id: str | None = None
     block_id: str = ""
-    value: str = ""
+    value: Text = ""
     """The button's value, or the selected option's value."""
     selected_user: SlackId | None = None
 
