@@ -115,15 +115,13 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from sqlalchemy.engine import make_url
-
     from storage.db import create_engine
     from storage.migrate import current_revision, upgrade
 
     settings = _settings()
 
     async def run() -> str | None:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url.get_secret_value())
         try:
             await upgrade(engine)
             return await current_revision(engine)
@@ -131,7 +129,7 @@ def cmd_db_upgrade(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
             await engine.dispose()
 
     revision = asyncio.run(run())
-    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    shown = settings.database_url  # its password masked
     out.write(f"Database {shown} is at revision {revision}.\n")
     return 0
 
@@ -183,7 +181,7 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from storage.migrate import upgrade
 
     async def run():
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url.get_secret_value())
         try:
             await upgrade(engine)
             sessions = session_factory(engine)

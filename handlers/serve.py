@@ -79,7 +79,7 @@ def reminder_scheduler(runtime: Runtime) -> ReminderScheduler:
 
 
 def build(settings: Settings) -> tuple[AsyncEngine, Runtime, object]:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url.get_secret_value())
     app, runtime = create_app(settings=settings, sessions=session_factory(engine))
     return engine, runtime, app
 
