@@ -7,9 +7,9 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO, TypeVar
 
 from bot.domain.answers_json import AnswersError, parse_answers
 from bot.domain.classifier import classify as classify_offline
@@ -19,6 +19,7 @@ from bot.domain.rule import recommend
 from bot.settings import ConfigError, Settings, load_settings
 
 EXIT_BAD_INPUT = 2
+T = TypeVar("T")
 
 
 class CliError(Exception):
@@ -115,23 +116,30 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from storage.db import create_engine
-    from storage.migrate import current_revision, upgrade
+    from storage.migrate import current_revision, open_database
 
     settings = _settings()
 
     async def run() -> str | None:
-        engine = create_engine(settings.database_url.get_secret_value())
+        engine = await open_database(settings.database_url.get_secret_value())
         try:
-            await upgrade(engine)
             return await current_revision(engine)
         finally:
             await engine.dispose()
 
-    revision = asyncio.run(run())
-    shown = settings.database_url  # its password masked
-    out.write(f"Database {shown} is at revision {revision}.\n")
+    revision = _with_database(run)
+    out.write(f"Database {settings.database_url} is at revision {revision}.\n")
     return 0
+
+
+def _with_database(run: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run(run())``; a database that can't be reached or migrated is one line, exit 2."""
+    from storage.db import DatabaseUnavailable
+
+    try:
+        return asyncio.run(run())
+    except DatabaseUnavailable as exc:
+        raise CliError(str(exc)) from None
 
 
 def cmd_serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
@@ -146,9 +154,9 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         raise CliError(problem)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if mode == "socket":
-        asyncio.run(serve.serve_socket(settings))
+        _with_database(lambda: serve.serve_socket(settings))
     else:
-        asyncio.run(serve.serve_http(settings, args.host, args.port or settings.port))
+        _with_database(lambda: serve.serve_http(settings, args.host, args.port or settings.port))
     return 0
 
 
@@ -177,20 +185,19 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
     from bot.reminders.sweeper import Sweeper
     from handlers.reminder_delivery import build_deliverer, sweep_runtime
-    from storage.db import create_engine, session_factory
-    from storage.migrate import upgrade
+    from storage.db import session_factory
+    from storage.migrate import open_database
 
     async def run():
-        engine = create_engine(settings.database_url.get_secret_value())
+        engine = await open_database(settings.database_url.get_secret_value())
         try:
-            await upgrade(engine)
             sessions = session_factory(engine)
             sweeper = Sweeper(sessions, build_deliverer(sweep_runtime(settings, sessions)))
             return await sweeper.sweep(now)
         finally:
             await engine.dispose()
 
-    report = asyncio.run(run())
+    report = _with_database(run)
     for line in report.sent:
         out.write(f"sent {line}\n")
     for line in report.retrying + report.failed:

@@ -17,8 +17,8 @@ from bot.settings import Settings
 from handlers.app import create_app
 from handlers.asgi import create_asgi_app
 from handlers.runtime import Runtime, close_client
-from storage.db import create_engine, session_factory
-from storage.migrate import upgrade
+from storage.db import session_factory
+from storage.migrate import open_database
 
 log = logging.getLogger("ragft")
 
@@ -50,8 +50,8 @@ def missing_credentials_message(
 
 @contextlib.asynccontextmanager
 async def lifecycle(runtime: Runtime, engine: AsyncEngine) -> AsyncIterator[None]:
-    """Everything that lives as long as the server: migrations first, then background jobs."""
-    await upgrade(engine)
+    """Everything that lives as long as the server: background jobs. The database is already
+    migrated (``open_database``, before the server starts)."""
     scheduler = reminder_scheduler(runtime)
     scheduler.start()  # its first sweep runs at once: what fell due while down goes out once
     # Everything loaded so far lives as long as the process: keep it out of the collector's
@@ -78,14 +78,15 @@ def reminder_scheduler(runtime: Runtime) -> ReminderScheduler:
     return ReminderScheduler(sweeper)
 
 
-def build(settings: Settings) -> tuple[AsyncEngine, Runtime, object]:
-    engine = create_engine(settings.database_url.get_secret_value())
+async def build(settings: Settings) -> tuple[AsyncEngine, Runtime, object]:
+    """The migrated database, then the app; DatabaseUnavailable if the database can't be used."""
+    engine = await open_database(settings.database_url.get_secret_value())
     app, runtime = create_app(settings=settings, sessions=session_factory(engine))
     return engine, runtime, app
 
 
 async def serve_http(settings: Settings, host: str, port: int) -> None:
-    engine, runtime, app = build(settings)
+    engine, runtime, app = await build(settings)
     secret = settings.slack_signing_secret
     asgi = create_asgi_app(
         app,
@@ -100,7 +101,7 @@ async def serve_http(settings: Settings, host: str, port: int) -> None:
 async def serve_socket(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    engine, runtime, app = build(settings)
+    engine, runtime, app = await build(settings)
     assert settings.slack_app_token is not None
     handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
     async with lifecycle(runtime, engine):
