@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -91,3 +92,20 @@ def test_socket_mode_needs_the_bot_token_too(tmp_path: Path):
     result = run("serve", env={"SLACK_APP_TOKEN": "xapp-1-test"}, cwd=tmp_path)
     assert_one_line_error(result, "Socket Mode", "SLACK_BOT_TOKEN")
     assert "SLACK_SIGNING_SECRET" not in result.stderr
+
+
+def test_serve_healthz_is_503_within_two_seconds_while_another_writer_holds_the_lock(
+    server, tmp_path: Path
+):
+    writer = sqlite3.connect(tmp_path / "ragft.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        response = httpx.get(f"{server}/healthz", timeout=30)
+        seconds = time.monotonic() - started
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert response.status_code == 503 and seconds < 2.5
+    assert response.json() == {"ok": False, "database": "database is locked"}
+    assert httpx.get(f"{server}/healthz").status_code == 200
