@@ -40,18 +40,26 @@ WHERE_TO_GET = {
 def missing_credentials_message(
     settings: Settings, mode: Mode, http_requested: bool = False
 ) -> str | None:
+    """What to set, in one line, or None when ``mode`` has what it needs. Unless HTTP was asked
+    for, Socket Mode comes first: it needs no public URL, so it is how most people start."""
     missing = settings.missing_for_serve(mode)
     if not missing:
         return None
-    where = "; ".join(f"{name}: {WHERE_TO_GET[name]}" for name in missing)
-    alternative = ""
-    if mode == "http" and not http_requested:
-        alternative = "; or, for Socket Mode, set SLACK_BOT_TOKEN and SLACK_APP_TOKEN"
-    return (
-        f"cannot serve in {'Socket Mode' if mode == 'socket' else 'HTTP mode'}: set "
-        f"{', '.join(missing)} in the environment or .env (from your app at "
-        f"https://api.slack.com/apps, {where}){alternative}"
-    )
+    if mode == "socket" or http_requested:
+        named = missing
+        what = (
+            f"cannot serve in {'Socket Mode' if mode == 'socket' else 'HTTP mode'}: "
+            f"set {' and '.join(missing)}"
+        )
+    else:  # no SLACK_APP_TOKEN, so neither mode is ready: say what each one needs
+        socket = settings.missing_for_serve("socket")
+        named = list(dict.fromkeys(socket + missing))
+        what = (
+            f"cannot serve: for Socket Mode (no public URL needed) set {' and '.join(socket)}; "
+            f"or, for HTTP mode, set {' and '.join(missing)}"
+        )
+    where = "; ".join(f"{name}: {WHERE_TO_GET[name]}" for name in named)
+    return f"{what}; put them in the environment or .env (at https://api.slack.com/apps: {where})"
 
 
 @contextlib.asynccontextmanager
