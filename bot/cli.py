@@ -212,11 +212,21 @@ def _settings() -> Settings:
         raise CliError(str(exc)) from None
 
 
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ragft")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ragft",
         description="Decide between RAG and fine-tuning, and keep the decision honest.",
     )
+    parser.add_argument("--version", action="version", version=f"ragft {package_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 

@@ -1,0 +1,64 @@
+"""What a newcomer meets first: ``ragft --version`` and ``.env.example``."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from importlib.metadata import version
+from pathlib import Path
+
+from bot.settings import Settings
+from tests.test_cli import ROOT, run
+
+EXAMPLE = ROOT / ".env.example"
+CONTRACT_VARIABLES = [  # CONTRACT.md, "Environment"
+    "DATABASE_URL",
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_MODEL",
+    "PORT",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_STATE_SECRET",
+    "SLACK_AUTHORIZE_URL",
+    "RAGFT_RETENTION_DAYS",
+]
+
+
+def test_version_prints_the_installed_package_version():
+    result = run("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"ragft {version('ragft')}\n"
+
+
+def example_variables() -> list[str]:
+    return re.findall(r"^# ([A-Z][A-Z0-9_]*)=", EXAMPLE.read_text(), flags=re.MULTILINE)
+
+
+def test_env_example_shows_every_setting():
+    shown = set(example_variables())
+    fields = {name.upper() for name in Settings.model_fields}
+    assert fields - shown == set(), "add them to .env.example"
+    assert set(CONTRACT_VARIABLES) - shown == set()
+
+
+def test_env_example_comments_out_every_line_and_explains_every_variable():
+    lines = EXAMPLE.read_text().splitlines()
+    setting = re.compile(r"# [A-Z][A-Z0-9_]*=")
+    for number, line in enumerate(lines):
+        assert not line or line.startswith("#"), f"line {number + 1} is not commented: {line}"
+        if setting.match(line):  # a comment that is prose, not a setting, comes right before
+            above = next(text for text in reversed(lines[:number]) if not setting.match(text))
+            assert above.startswith("# ") and len(above) > 10, f"explain {line}"
+
+
+def test_a_copy_of_env_example_as_env_gives_the_defaults(tmp_path: Path, monkeypatch):
+    shutil.copy(EXAMPLE, tmp_path / ".env")
+    monkeypatch.chdir(tmp_path)
+    for name in CONTRACT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert Settings() == Settings(_env_file=None)
