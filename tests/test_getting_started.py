@@ -1,13 +1,17 @@
-"""What a newcomer meets first: ``ragft --version`` and ``.env.example``."""
+"""What a newcomer meets first: ``ragft --version``, ``.env.example``, and a start-up without
+Bolt's false warning about the token."""
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 from importlib.metadata import version
 from pathlib import Path
 
 from bot.settings import Settings
+from handlers.app import create_app
+from handlers.runtime import close_client
 from tests.test_cli import ROOT, run
 
 EXAMPLE = ROOT / ".env.example"
@@ -62,3 +66,21 @@ def test_a_copy_of_env_example_as_env_gives_the_defaults(tmp_path: Path, monkeyp
     for name in CONTRACT_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     assert Settings() == Settings(_env_file=None)
+
+
+async def test_building_the_app_with_the_token_in_the_environment_logs_no_bolt_warning(
+    caplog, monkeypatch, fake_slack
+):
+    # Bolt reads SLACK_BOT_TOKEN itself whenever it is set, as in every real deployment.
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-the-environment")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "from-the-environment")
+    settings = Settings(_env_file=None, slack_api_url=fake_slack.url)
+    with caplog.at_level(logging.DEBUG):
+        app, runtime = create_app(settings=settings, sessions=None)
+        logging.getLogger("ragft").warning("ragft's own warnings still get through")
+    try:
+        warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert warnings == ["ragft's own warnings still get through"]
+        assert app.client.token == "xoxb-from-the-environment"  # the token ragft's client uses
+    finally:
+        await close_client(runtime.client)
