@@ -154,7 +154,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         raise CliError(problem)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if mode == "socket":
-        _with_database(lambda: serve.serve_socket(settings))
+        _with_database(lambda: serve.serve_socket(settings, args.host, args.port))
     else:
         _with_database(lambda: serve.serve_http(settings, args.host, args.port or settings.port))
     return 0
@@ -250,7 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     srv.add_argument("--http", action="store_true", help="serve HTTP even with SLACK_APP_TOKEN")
     srv.add_argument("--host", default="0.0.0.0", help="HTTP host (default 0.0.0.0)")
-    srv.add_argument("--port", type=int, default=None, help="HTTP port (default $PORT, else 3000)")
+    srv.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="HTTP port (default $PORT, else 3000); in Socket Mode, serve /healthz there",
+    )
     srv.set_defaults(handler=cmd_serve)
 
     db = commands.add_parser("db", help="database maintenance")

@@ -239,14 +239,6 @@ def create_asgi_app(
             return verified
         return await handler.handle(replay(request, verified))
 
-    async def healthz(request: Request) -> Response:
-        """200 when the database takes a write within 2 s; else 503 saying why (never hangs)."""
-        problem = await write_check(engine)
-        if problem is not None:
-            log.warning("/healthz: the database failed its write check: %s", problem)
-            return JSONResponse({"ok": False, "database": problem}, status_code=503)
-        return JSONResponse({"ok": True, "database": "ok"})
-
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if lifecycle is None:
@@ -258,7 +250,26 @@ def create_asgi_app(
     return Starlette(
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
+            healthz_route(engine),
         ],
         lifespan=lifespan,
     )
+
+
+def healthz_route(engine: AsyncEngine) -> Route:
+    """``GET /healthz``: 200 when the database takes a write within 2 s; else 503 with the
+    reason (storage/health.py). It never hangs."""
+
+    async def healthz(request: Request) -> Response:
+        problem = await write_check(engine)
+        if problem is not None:
+            log.warning("/healthz: the database failed its write check: %s", problem)
+            return JSONResponse({"ok": False, "database": problem}, status_code=503)
+        return JSONResponse({"ok": True, "database": "ok"})
+
+    return Route("/healthz", healthz, methods=["GET"])
+
+
+def create_health_app(engine: AsyncEngine) -> Starlette:
+    """Only ``GET /healthz``: what Socket Mode serves on ``--port``."""
+    return Starlette(routes=[healthz_route(engine)])

@@ -15,12 +15,13 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp
 
 from bot.reminders.clock import ReminderScheduler
 from bot.reminders.sweeper import Sweeper
 from bot.settings import Settings
 from handlers.app import create_app
-from handlers.asgi import create_asgi_app
+from handlers.asgi import create_asgi_app, create_health_app
 from handlers.runtime import Runtime, close_client
 from handlers.shutdown import DRAIN, Stopping, finish_in_flight
 from storage.db import session_factory
@@ -115,16 +116,8 @@ class _Uvicorn(uvicorn.Server):
         yield
 
 
-async def serve_http(settings: Settings, host: str, port: int) -> None:
-    engine, runtime, app = await build(settings)
-    stopping = Stopping()
-    secret = settings.slack_signing_secret
-    asgi = create_asgi_app(
-        app,
-        engine,
-        signing_secret=secret.get_secret_value() if secret else None,
-        lifecycle=lambda: lifecycle(runtime, engine, stopping),
-    )
+def http_server(asgi: ASGIApp, host: str, port: int, stopping: Stopping) -> _Uvicorn:
+    """uvicorn for ``asgi``, which closes its socket and drains on the first signal."""
     config = uvicorn.Config(
         asgi,
         host=host,
@@ -142,6 +135,20 @@ async def serve_http(settings: Settings, host: str, port: int) -> None:
         server.force_exit = True
 
     stopping.on_request(stop_serving, force=stop_now)
+    return server
+
+
+async def serve_http(settings: Settings, host: str, port: int) -> None:
+    engine, runtime, app = await build(settings)
+    stopping = Stopping()
+    secret = settings.slack_signing_secret
+    asgi = create_asgi_app(
+        app,
+        engine,
+        signing_secret=secret.get_secret_value() if secret else None,
+        lifecycle=lambda: lifecycle(runtime, engine, stopping),
+    )
+    server = http_server(asgi, host, port, stopping)
     stopping.install()
     try:
         await server.serve()
@@ -177,7 +184,8 @@ class _SocketModeHandler(AsyncSocketModeHandler):
         await self.close_async()
 
 
-async def serve_socket(settings: Settings) -> None:
+async def serve_socket(settings: Settings, host: str, port: int | None = None) -> None:
+    """Socket Mode; with ``port``, ``GET /healthz`` is served there too."""
     engine, runtime, app = await build(settings)
     assert settings.slack_app_token is not None
     handler = _SocketModeHandler(app, settings.slack_app_token.get_secret_value())
@@ -185,6 +193,10 @@ async def serve_socket(settings: Settings) -> None:
     stopping.install()
     try:
         async with lifecycle(runtime, engine, stopping):
+            health = None
+            if port is not None:
+                server = http_server(create_health_app(engine), host, port, stopping)
+                health = asyncio.create_task(server.serve())
             log.info("ragft is connecting to Slack in Socket Mode")
             connect = asyncio.create_task(handler.connect_async())
             stop = asyncio.create_task(stopping.requested.wait())
@@ -194,5 +206,7 @@ async def serve_socket(settings: Settings) -> None:
             await stop
             connect.cancel()
             await handler.stop(stopping.left_to_drain())
+            if health is not None:
+                await asyncio.wait({health}, timeout=stopping.left_to_drain() + 1)
     finally:
         stopping.uninstall()

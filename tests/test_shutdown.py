@@ -68,12 +68,12 @@ class Serve:
             SLACK_API_URL=fake.url,
             DATABASE_URL=with_password(db_url),
         )
-        argv = [RAGFT, "serve"]
-        if socket_mode:
+        argv = [RAGFT, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        if socket_mode:  # with --port, Socket Mode serves /healthz there
             self.env["SLACK_APP_TOKEN"] = "xapp-1-test-token"
         else:
             self.env["SLACK_SIGNING_SECRET"] = signing.SIGNING_SECRET
-            argv += ["--http", "--host", "127.0.0.1", "--port", str(self.port)]
+            argv.append("--http")
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             argv,
@@ -129,10 +129,9 @@ def serving(fake_slack, db_url, tmp_path) -> Iterator[Callable[..., Serve]]:
     def start(*, socket_mode: bool = False) -> Serve:
         server = Serve(fake_slack, db_url, tmp_path, socket_mode=socket_mode)
         started.append(server)
+        wait_until(server.healthy, "/healthz")
         if socket_mode:
             wait_until(lambda: server.alive() and fake_slack.open_sockets() == 1, "the socket")
-        else:
-            wait_until(server.healthy, "/healthz")
         return server
 
     yield start
@@ -192,6 +191,13 @@ def sweep_now(fake: FakeSlack, db_url: str) -> subprocess.CompletedProcess:
     return run("sweep", env=env)
 
 
+def refuses_new_connections(server: Serve) -> None:
+    """Soon after the signal the listening socket is closed: no new work comes in."""
+    time.sleep(0.5)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{server.base}/healthz", timeout=1)
+
+
 def signalled_mid_sweep(fake, db_url, serving, *, socket_mode: bool, sig=signal.SIGTERM):
     """Start a server whose first sweep is stuck posting a review, signal it, and check that it
     exited 0 in time and handed the review back. Returns the decision."""
@@ -202,7 +208,9 @@ def signalled_mid_sweep(fake, db_url, serving, *, socket_mode: bool, sig=signal.
     held = reminder(db_url, review_id)
     assert held.status == "pending" and held.claimed_by and held.attempts == 1
 
-    code, seconds = server.stop(sig)
+    server.send(sig)
+    refuses_new_connections(server)
+    code, seconds = server.exited()
     assert code == 0, server.output
     assert seconds < EXIT_WITHIN, f"took {seconds:.1f} s\n{server.output}"
     assert_clean(server)
@@ -266,9 +274,7 @@ def test_http_server_finishes_a_command_in_flight_but_takes_no_new_connection(
     assert answered.status_code == 200  # acked; the listener goes on posting the questions
     wait_until(lambda: fake_slack.arrived("chat.postMessage") >= 1, "the first post")
     server.send(signal.SIGTERM)
-    time.sleep(0.5)
-    with pytest.raises(httpx.TransportError):  # the listening socket is closed: no new work
-        httpx.get(f"{server.base}/healthz", timeout=1)
+    refuses_new_connections(server)
     code, seconds = server.exited()
     assert code == 0 and seconds < EXIT_WITHIN, server.output
     assert_clean(server)
