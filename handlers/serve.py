@@ -23,7 +23,7 @@ from bot.settings import Settings
 from handlers.app import create_app
 from handlers.asgi import create_asgi_app, create_health_app
 from handlers.runtime import Runtime, close_client
-from handlers.shutdown import DRAIN, Stopping, finish_in_flight
+from handlers.shutdown import DRAIN, Stopping, cancel, finish_in_flight
 from storage.db import session_factory
 from storage.migrate import open_database
 
@@ -72,7 +72,7 @@ async def lifecycle(
     handlers/shutdown.py). The database is already migrated (``open_database``)."""
     scheduler = reminder_scheduler(runtime)
     scheduler.start()  # its first sweep runs at once: what fell due while down goes out once
-    stopping.on_request(scheduler.stop_taking_work)
+    stopping.on_request(scheduler.stop_taking_work, force=scheduler.cut_short)
     # Everything loaded so far lives as long as the process: keep it out of the collector's
     # full passes, which otherwise pause the event loop for ~125 ms under load (the ack p99).
     gc.collect()
@@ -82,7 +82,7 @@ async def lifecycle(
         yield
     finally:
         await scheduler.stop(grace=stopping.left_to_drain())
-        await finish_in_flight(known, stopping.left_to_drain())
+        await finish_in_flight(known, stopping)
         if runtime.llm is not None:
             await runtime.llm.close()
         await close_client(runtime.client)
@@ -176,11 +176,11 @@ class _SocketModeHandler(AsyncSocketModeHandler):
         finally:
             self.handling.discard(task)
 
-    async def stop(self, within: float) -> None:
-        """Take no more envelopes, let those taken be acked, then disconnect."""
+    async def stop(self, stopping: Stopping) -> None:
+        """Take no more envelopes, let those taken be acked while ``stopping`` allows, then
+        disconnect."""
         self.accepting = False
-        if self.handling:
-            await asyncio.wait(set(self.handling), timeout=within)
+        await cancel(await stopping.wait(set(self.handling)), "Socket Mode request(s)")
         await self.close_async()
 
 
@@ -205,8 +205,8 @@ async def serve_socket(settings: Settings, host: str, port: int | None = None) -
                 log.info("ragft is connected to Slack in Socket Mode")
             await stop
             connect.cancel()
-            await handler.stop(stopping.left_to_drain())
+            await handler.stop(stopping)
             if health is not None:
-                await asyncio.wait({health}, timeout=stopping.left_to_drain() + 1)
+                await cancel(await stopping.wait({health}), "/healthz server")
     finally:
         stopping.uninstall()

@@ -30,6 +30,7 @@ class Stopping:
 
     def __init__(self) -> None:
         self.requested = asyncio.Event()
+        self.forced = asyncio.Event()
         self._drain_until: float | None = None
         self._on_request: list[Callable[[], None]] = []
         self._on_force: list[Callable[[], None]] = []
@@ -52,13 +53,18 @@ class Stopping:
             self._on_force.append(force)
         if self.requested.is_set():
             callback()
+        if force is not None and self.forced.is_set():
+            force()
 
     def request(self, sig: signal.Signals | None = None) -> None:
         loop = asyncio.get_running_loop()
         name = signal.Signals(sig).name if sig is not None else "a stop request"
         if self.requested.is_set():
+            if self.forced.is_set():
+                return
             log.warning("%s again: stopping now, without waiting for work in flight", name)
             self._drain_until = loop.time()
+            self.forced.set()
             for callback in self._on_force:
                 callback()
             return
@@ -79,17 +85,33 @@ class Stopping:
             self._drain_until = loop.time() + DRAIN
         return max(0.0, self._drain_until - loop.time())
 
+    async def wait(self, tasks: set[asyncio.Task]) -> set[asyncio.Task]:
+        """Wait for ``tasks`` until they are done, the drain time is up, or a second signal
+        came. Returns those still running, for the caller to cancel."""
+        pending = {task for task in tasks if not task.done()}
+        forced = asyncio.ensure_future(self.forced.wait())
+        try:
+            while pending and not self.forced.is_set() and (left := self.left_to_drain()) > 0:
+                _, pending = await asyncio.wait(
+                    pending | {forced}, timeout=left, return_when=asyncio.FIRST_COMPLETED
+                )
+                pending.discard(forced)
+        finally:
+            forced.cancel()
+        return pending
 
-async def finish_in_flight(known: set[asyncio.Task], within: float) -> None:
-    """Wait up to ``within`` seconds for the tasks started since ``known`` was taken (Bolt runs
-    each listener as a task that goes on after its ack), then cancel what is left."""
-    me = asyncio.current_task()
-    pending = {t for t in asyncio.all_tasks() if t is not me and t not in known and not t.done()}
-    if not pending:
-        return
-    _, late = await asyncio.wait(pending, timeout=within)
-    if late:
-        log.warning("cancelling %d unfinished task(s) at shutdown", len(late))
-        for task in late:
+
+async def cancel(tasks: set[asyncio.Task], what: str) -> None:
+    if tasks:
+        log.warning("cancelling %d unfinished %s at shutdown", len(tasks), what)
+        for task in tasks:
             task.cancel()
-        await asyncio.wait(late, timeout=0.5)
+        await asyncio.wait(tasks, timeout=0.5)
+
+
+async def finish_in_flight(known: set[asyncio.Task], stopping: Stopping) -> None:
+    """Let the tasks started since ``known`` was taken finish while ``stopping`` allows (Bolt
+    runs each listener as a task that goes on after its ack), then cancel what is left."""
+    me = asyncio.current_task()
+    started = {t for t in asyncio.all_tasks() if t is not me and t not in known}
+    await cancel(await stopping.wait(started), "task(s)")

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
+from handlers.shutdown import GRACE
 from storage.db import create_engine, session_factory
 from storage.models import Decision, Reminder
 from tests.fakes import signing
@@ -29,7 +30,7 @@ from tests.test_routine_slack import decided
 
 RAGFT = str(Path(sys.executable).with_name("ragft"))
 PASSWORD = "secretpw-shutdown"
-EXIT_WITHIN = 10.0
+EXIT_WITHIN = GRACE  # 10 s
 
 
 def _free_port() -> int:
@@ -241,6 +242,26 @@ def test_sigint_stops_the_http_server_the_same_way(fake_slack, db_url, serving):
     decision = signalled_mid_sweep(
         fake_slack, db_url, serving, socket_mode=False, sig=signal.SIGINT
     )
+    fake_slack.slow("chat.postMessage", 0)
+    assert sweep_now(fake_slack, db_url).stdout.startswith("sent ")
+    assert reviews_posted(fake_slack, decision) == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_second_signal_stops_at_once_and_still_hands_the_review_back(fake_slack, db_url, serving):
+    decision, review_id = due_review(fake_slack, db_url)
+    fake_slack.slow("chat.postMessage", 60)
+    server = serving()
+    wait_until(lambda: fake_slack.arrived("chat.postMessage") >= 1, "the review to be posting")
+    server.send(signal.SIGINT)
+    time.sleep(0.5)
+    server.send(signal.SIGINT)  # Ctrl+C again: no waiting for the stuck post
+    code, seconds = server.exited()
+    assert code == 0 and seconds < 3, f"took {seconds:.1f} s\n{server.output}"
+    assert_clean(server)
+    assert "SIGINT again: stopping now" in server.output
+    released = reminder(db_url, review_id)
+    assert released.status == "pending" and released.claimed_by is None
     fake_slack.slow("chat.postMessage", 0)
     assert sweep_now(fake_slack, db_url).stdout.startswith("sent ")
     assert reviews_posted(fake_slack, decision) == 1

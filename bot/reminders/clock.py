@@ -64,6 +64,12 @@ class ReminderScheduler:
         if self.scheduler.running:
             self.scheduler.pause()
 
+    def cut_short(self) -> None:
+        """Cancel the sweep in progress now; ``stop`` still hands its claims back."""
+        self.stop_taking_work()
+        for task in self._running:
+            task.cancel()
+
     async def stop(self, grace: float = 30.0) -> None:
         """Stop the clock. A sweep in progress may finish the reminder in hand for up to
         ``grace`` seconds (APScheduler's shutdown would cancel it between posting and marking
