@@ -7,9 +7,9 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO, TypeVar
 
 from bot.domain.answers_json import AnswersError, parse_answers
 from bot.domain.classifier import classify as classify_offline
@@ -19,6 +19,7 @@ from bot.domain.rule import recommend
 from bot.settings import ConfigError, Settings, load_settings
 
 EXIT_BAD_INPUT = 2
+T = TypeVar("T")
 
 
 class CliError(Exception):
@@ -115,25 +116,30 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from sqlalchemy.engine import make_url
-
-    from storage.db import create_engine
-    from storage.migrate import current_revision, upgrade
+    from storage.migrate import current_revision, open_database
 
     settings = _settings()
 
     async def run() -> str | None:
-        engine = create_engine(settings.database_url)
+        engine = await open_database(settings.database_url.get_secret_value())
         try:
-            await upgrade(engine)
             return await current_revision(engine)
         finally:
             await engine.dispose()
 
-    revision = asyncio.run(run())
-    shown = make_url(settings.database_url).render_as_string(hide_password=True)
-    out.write(f"Database {shown} is at revision {revision}.\n")
+    revision = _with_database(run)
+    out.write(f"Database {settings.database_url} is at revision {revision}.\n")
     return 0
+
+
+def _with_database(run: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run(run())``; a database that can't be reached or migrated is one line, exit 2."""
+    from storage.db import DatabaseUnavailable
+
+    try:
+        return asyncio.run(run())
+    except DatabaseUnavailable as exc:
+        raise CliError(str(exc)) from None
 
 
 def cmd_serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
@@ -148,9 +154,9 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         raise CliError(problem)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if mode == "socket":
-        asyncio.run(serve.serve_socket(settings))
+        _with_database(lambda: serve.serve_socket(settings, args.host, args.port))
     else:
-        asyncio.run(serve.serve_http(settings, args.host, args.port or settings.port))
+        _with_database(lambda: serve.serve_http(settings, args.host, args.port or settings.port))
     return 0
 
 
@@ -179,20 +185,19 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
     from bot.reminders.sweeper import Sweeper
     from handlers.reminder_delivery import build_deliverer, sweep_runtime
-    from storage.db import create_engine, session_factory
-    from storage.migrate import upgrade
+    from storage.db import session_factory
+    from storage.migrate import open_database
 
     async def run():
-        engine = create_engine(settings.database_url)
+        engine = await open_database(settings.database_url.get_secret_value())
         try:
-            await upgrade(engine)
             sessions = session_factory(engine)
             sweeper = Sweeper(sessions, build_deliverer(sweep_runtime(settings, sessions)))
             return await sweeper.sweep(now)
         finally:
             await engine.dispose()
 
-    report = asyncio.run(run())
+    report = _with_database(run)
     for line in report.sent:
         out.write(f"sent {line}\n")
     for line in report.retrying + report.failed:
@@ -207,11 +212,21 @@ def _settings() -> Settings:
         raise CliError(str(exc)) from None
 
 
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ragft")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ragft",
         description="Decide between RAG and fine-tuning, and keep the decision honest.",
     )
+    parser.add_argument("--version", action="version", version=f"ragft {package_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
@@ -235,7 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     srv.add_argument("--http", action="store_true", help="serve HTTP even with SLACK_APP_TOKEN")
     srv.add_argument("--host", default="0.0.0.0", help="HTTP host (default 0.0.0.0)")
-    srv.add_argument("--port", type=int, default=None, help="HTTP port (default $PORT, else 3000)")
+    srv.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="HTTP port (default $PORT, else 3000); in Socket Mode, serve /healthz there",
+    )
     srv.set_defaults(handler=cmd_serve)
 
     db = commands.add_parser("db", help="database maintenance")

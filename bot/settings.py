@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./ragft.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -34,13 +35,43 @@ def normalize_database_url(url: str) -> str:
         raise ValueError(
             f"unsupported scheme {url.partition('://')[0]!r}; use sqlite or postgresql"
         )
-    return f"{scheme}://{rest}"
+    normalized = f"{scheme}://{rest}"
+    try:
+        make_url(normalized)
+    except Exception:  # its message quotes the whole URL, password and all
+        raise ValueError(
+            "is not a database URL: it must look like sqlite:///path.db or "
+            "postgresql://user:password@host:5432/db"
+        ) from None
+    return normalized
+
+
+def shown_url(url: str) -> str:
+    """``url`` with its password replaced by ``***``: safe to print and log."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not parseable: hide everything between :// and @
+        scheme, sep, rest = url.partition("://")
+        return f"{scheme}{sep}***@{rest.rpartition('@')[2]}" if "@" in rest else url
+
+
+class DatabaseUrl(SecretStr):
+    """``DATABASE_URL``, which may hold a password: ``str()`` and ``repr()`` show it masked
+    (``postgresql+psycopg://ragft:***@db:5432/ragft``); ``get_secret_value()`` is the URL."""
+
+    def _display(self) -> str:  # type: ignore[override]
+        return shown_url(self.get_secret_value())
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        extra="ignore",
+        env_ignore_empty=True,
+        hide_input_in_errors=True,  # a bad DATABASE_URL or token is never echoed back
+    )
 
-    database_url: str = Field(default=DEFAULT_DATABASE_URL)
+    database_url: DatabaseUrl = Field(default=DatabaseUrl(DEFAULT_DATABASE_URL))
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
@@ -50,9 +81,13 @@ class Settings(BaseSettings):
     openai_model: str = DEFAULT_OPENAI_MODEL
     port: int = Field(default=3000, ge=1, le=65535)
 
-    @field_validator("database_url")
+    @field_validator("database_url", mode="before")
     @classmethod
-    def _normalize_db(cls, value: str) -> str:
+    def _normalize_db(cls, value: object) -> str:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if not isinstance(value, str):
+            raise ValueError("must be a URL such as sqlite:///ragft.db or postgresql://…")
         return normalize_database_url(value)
 
     @field_validator("slack_bot_token")

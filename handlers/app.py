@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -104,6 +105,28 @@ async def mark_verified(context: AsyncBoltContext, next: Callable[[], Awaitable[
     await next()
 
 
+class EnvironmentTokenNotice(logging.Filter):
+    """Drops Bolt's "As you gave `client` as well, `token` will be unused." and nothing else.
+
+    AsyncApp falls back to ``os.environ["SLACK_BOT_TOKEN"]`` whenever it is given no token, and
+    warns that the token loses to ``client=``; its constructor has no way to skip that fallback.
+    ragft's client is built from that same setting (Settings reads the environment, then
+    ``.env``), so the warning is always a false alarm. Bolt copies its base logger's filters to
+    the loggers it creates, so this applies to all of them."""
+
+    MESSAGE = warning_client_prioritized_and_token_skipped()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != self.MESSAGE
+
+
+def quiet_bolt_logger() -> logging.Logger:
+    """The logger Bolt gets: ragft's, with EnvironmentTokenNotice on it once."""
+    if not any(isinstance(f, EnvironmentTokenNotice) for f in log.filters):
+        log.addFilter(EnvironmentTokenNotice())
+    return log
+
+
 def create_app(
     *,
     settings: Settings,
@@ -116,7 +139,7 @@ def create_app(
         client=client,
         signing_secret=secret.get_secret_value() if secret else None,
         request_verification_enabled=secret is not None,
-        logger=log,
+        logger=quiet_bolt_logger(),
     )
     if secret is not None:  # without one Bolt checks no signature, so nothing HTTP is trusted
         app.middleware(mark_verified)  # before any other: it must run right after Bolt's own

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Literal
 
 import uvicorn
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp
 
 from bot.reminders.clock import ReminderScheduler
 from bot.reminders.sweeper import Sweeper
 from bot.settings import Settings
 from handlers.app import create_app
-from handlers.asgi import create_asgi_app
+from handlers.asgi import create_asgi_app, create_health_app
 from handlers.runtime import Runtime, close_client
-from storage.db import create_engine, session_factory
-from storage.migrate import upgrade
+from handlers.shutdown import DRAIN, Stopping, cancel, finish_in_flight
+from storage.db import session_factory
+from storage.migrate import open_database
 
 log = logging.getLogger("ragft")
 
@@ -34,38 +41,53 @@ WHERE_TO_GET = {
 def missing_credentials_message(
     settings: Settings, mode: Mode, http_requested: bool = False
 ) -> str | None:
+    """What to set, in one line, or None when ``mode`` has what it needs. Unless HTTP was asked
+    for, Socket Mode comes first: it needs no public URL, so it is how most people start."""
     missing = settings.missing_for_serve(mode)
     if not missing:
         return None
-    where = "; ".join(f"{name}: {WHERE_TO_GET[name]}" for name in missing)
-    alternative = ""
-    if mode == "http" and not http_requested:
-        alternative = "; or, for Socket Mode, set SLACK_BOT_TOKEN and SLACK_APP_TOKEN"
-    return (
-        f"cannot serve in {'Socket Mode' if mode == 'socket' else 'HTTP mode'}: set "
-        f"{', '.join(missing)} in the environment or .env (from your app at "
-        f"https://api.slack.com/apps, {where}){alternative}"
-    )
+    if mode == "socket" or http_requested:
+        named = missing
+        what = (
+            f"cannot serve in {'Socket Mode' if mode == 'socket' else 'HTTP mode'}: "
+            f"set {' and '.join(missing)}"
+        )
+    else:  # no SLACK_APP_TOKEN, so neither mode is ready: say what each one needs
+        socket = settings.missing_for_serve("socket")
+        named = list(dict.fromkeys(socket + missing))
+        what = (
+            f"cannot serve: for Socket Mode (no public URL needed) set {' and '.join(socket)}; "
+            f"or, for HTTP mode, set {' and '.join(missing)}"
+        )
+    where = "; ".join(f"{name}: {WHERE_TO_GET[name]}" for name in named)
+    return f"{what}; put them in the environment or .env (at https://api.slack.com/apps: {where})"
 
 
 @contextlib.asynccontextmanager
-async def lifecycle(runtime: Runtime, engine: AsyncEngine) -> AsyncIterator[None]:
-    """Everything that lives as long as the server: migrations first, then background jobs."""
-    await upgrade(engine)
+async def lifecycle(
+    runtime: Runtime, engine: AsyncEngine, stopping: Stopping
+) -> AsyncIterator[None]:
+    """Everything that lives as long as the server: the reminder clock, then, on the way out,
+    in-flight work, claims handed back, and every client and the database closed (see
+    handlers/shutdown.py). The database is already migrated (``open_database``)."""
     scheduler = reminder_scheduler(runtime)
     scheduler.start()  # its first sweep runs at once: what fell due while down goes out once
+    stopping.on_request(scheduler.stop_taking_work, force=scheduler.cut_short)
     # Everything loaded so far lives as long as the process: keep it out of the collector's
     # full passes, which otherwise pause the event loop for ~125 ms under load (the ack p99).
     gc.collect()
     gc.freeze()
+    known = asyncio.all_tasks()
     try:
         yield
     finally:
-        await scheduler.stop()
+        await scheduler.stop(grace=stopping.left_to_drain())
+        await finish_in_flight(known, stopping)
         if runtime.llm is not None:
             await runtime.llm.close()
         await close_client(runtime.client)
         await engine.dispose()
+        log.info("ragft stopped")
 
 
 def reminder_scheduler(runtime: Runtime) -> ReminderScheduler:
@@ -78,31 +100,113 @@ def reminder_scheduler(runtime: Runtime) -> ReminderScheduler:
     return ReminderScheduler(sweeper)
 
 
-def build(settings: Settings) -> tuple[AsyncEngine, Runtime, object]:
-    engine = create_engine(settings.database_url)
+async def build(settings: Settings) -> tuple[AsyncEngine, Runtime, AsyncApp]:
+    """The migrated database, then the app; DatabaseUnavailable if the database can't be used."""
+    engine = await open_database(settings.database_url.get_secret_value())
     app, runtime = create_app(settings=settings, sessions=session_factory(engine))
     return engine, runtime, app
 
 
+class _Uvicorn(uvicorn.Server):
+    """uvicorn without its own signal handling: Stopping owns SIGTERM and SIGINT (uvicorn's
+    would re-raise the signal once it has shut down, so the process never exits 0)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def http_server(asgi: ASGIApp, host: str, port: int, stopping: Stopping) -> _Uvicorn:
+    """uvicorn for ``asgi``, which closes its socket and drains on the first signal."""
+    config = uvicorn.Config(
+        asgi,
+        host=host,
+        port=port,
+        log_level="info",
+        lifespan="on",
+        timeout_graceful_shutdown=int(DRAIN),
+    )
+    server = _Uvicorn(config)
+
+    def stop_serving() -> None:
+        server.should_exit = True  # uvicorn closes its sockets, then drains what is in flight
+
+    def stop_now() -> None:
+        server.force_exit = True
+
+    stopping.on_request(stop_serving, force=stop_now)
+    return server
+
+
 async def serve_http(settings: Settings, host: str, port: int) -> None:
-    engine, runtime, app = build(settings)
+    engine, runtime, app = await build(settings)
+    stopping = Stopping()
     secret = settings.slack_signing_secret
     asgi = create_asgi_app(
         app,
         engine,
         signing_secret=secret.get_secret_value() if secret else None,
-        lifecycle=lambda: lifecycle(runtime, engine),
+        lifecycle=lambda: lifecycle(runtime, engine, stopping),
     )
-    config = uvicorn.Config(asgi, host=host, port=port, log_level="info", lifespan="on")
-    await uvicorn.Server(config).serve()
+    server = http_server(asgi, host, port, stopping)
+    stopping.install()
+    try:
+        await server.serve()
+    finally:
+        stopping.uninstall()
 
 
-async def serve_socket(settings: Settings) -> None:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+class _SocketModeHandler(AsyncSocketModeHandler):
+    """Bolt's Socket Mode handler, which can stop taking envelopes and wait for the acks of
+    those it took."""
 
-    engine, runtime, app = build(settings)
+    def __init__(self, app: AsyncApp, app_token: str) -> None:
+        super().__init__(app, app_token)
+        self.accepting = True
+        self.handling: set[asyncio.Task] = set()
+
+    async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
+        if not self.accepting:  # never acked: Slack delivers it to another connection
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self.handling.add(task)
+        try:
+            await super().handle(client, req)
+        finally:
+            self.handling.discard(task)
+
+    async def stop(self, stopping: Stopping) -> None:
+        """Take no more envelopes, let those taken be acked while ``stopping`` allows, then
+        disconnect."""
+        self.accepting = False
+        await cancel(await stopping.wait(set(self.handling)), "Socket Mode request(s)")
+        await self.close_async()
+
+
+async def serve_socket(settings: Settings, host: str, port: int | None = None) -> None:
+    """Socket Mode; with ``port``, ``GET /healthz`` is served there too."""
+    engine, runtime, app = await build(settings)
     assert settings.slack_app_token is not None
-    handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
-    async with lifecycle(runtime, engine):
-        log.info("ragft is connecting to Slack in Socket Mode")
-        await handler.start_async()
+    handler = _SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    stopping = Stopping()
+    stopping.install()
+    try:
+        async with lifecycle(runtime, engine, stopping):
+            health = None
+            if port is not None:
+                server = http_server(create_health_app(engine), host, port, stopping)
+                health = asyncio.create_task(server.serve())
+            log.info("ragft is connecting to Slack in Socket Mode")
+            connect = asyncio.create_task(handler.connect_async())
+            stop = asyncio.create_task(stopping.requested.wait())
+            await asyncio.wait({connect, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if connect.done() and connect.exception() is None:
+                log.info("ragft is connected to Slack in Socket Mode")
+            await stop
+            connect.cancel()
+            await handler.stop(stopping)
+            if health is not None:
+                await cancel(await stopping.wait({health}), "/healthz server")
+    finally:
+        stopping.uninstall()

@@ -27,8 +27,7 @@ from tests.fakes import signing
 from tests.fakes.openai_api import FakeOpenAI, Reply
 from tests.fakes.slack_api import FakeSlack
 
-PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "slack" / "payloads"
-needs_shared = pytest.mark.skipif(not PAYLOADS.is_dir(), reason="../shared/slack/payloads missing")
+PAYLOADS = Path(__file__).resolve().parent / "data" / "slack" / "payloads"  # see its README
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")
 
 
@@ -49,7 +48,7 @@ def llm():
         yield fake
 
 
-def shared(name: str) -> Any:
+def slack_payload(name: str) -> Any:
     text = (PAYLOADS / name).read_text()
     return json.loads(text) if name.endswith(".json") else text.strip()
 
@@ -422,7 +421,6 @@ def test_generated_ts_are_unique_and_increasing():
     assert stamps == sorted(stamps, key=float) and len(set(stamps)) == 50
 
 
-@needs_shared
 @pytest.mark.parametrize(
     ("embedded", "file", "part"),
     [
@@ -436,8 +434,8 @@ def test_generated_ts_are_unique_and_increasing():
         ("APP_HOME_OPENED_EVENT", "event_app_home_opened_first_time_no_view.json", "event"),
     ],
 )
-def test_embedded_templates_match_shared_payloads(embedded: str, file: str, part: str | None):
-    expected = shared(file)
+def test_embedded_templates_match_slacks_payloads(embedded: str, file: str, part: str | None):
+    expected = slack_payload(file)
     if part == "event":
         expected = expected["event"]
     elif part == "envelope":
@@ -445,20 +443,18 @@ def test_embedded_templates_match_shared_payloads(embedded: str, file: str, part
     assert getattr(signing, embedded) == expected
 
 
-@needs_shared
-def test_bodies_match_shared_wire_format():
-    decoded = shared("slash_command_ragft.decoded.json")
+def test_bodies_match_slacks_wire_format():
+    decoded = slack_payload("slash_command_ragft.decoded.json")
     body, _ = signing.slash_command(
         text=decoded["text"], response_url=decoded["response_url"], trigger_id=decoded["trigger_id"]
     )
-    assert body.decode() == shared("slash_command_ragft.txt")
-    body, _ = signing.interactive(shared("block_actions_button_in_thread.json"))
-    assert body.decode() == shared("block_actions_button_in_thread.form.txt")
+    assert body.decode() == slack_payload("slash_command_ragft.txt")
+    body, _ = signing.interactive(slack_payload("block_actions_button_in_thread.json"))
+    assert body.decode() == slack_payload("block_actions_button_in_thread.form.txt")
 
 
-@needs_shared
 def test_payload_builders_have_slacks_key_structure():
-    button = shared("block_actions_button_in_thread.json")
+    button = slack_payload("block_actions_button_in_thread.json")
     built = signing.block_action(
         action_id="ragft_helpful",
         value="q:42:up",
@@ -468,7 +464,7 @@ def test_payload_builders_have_slacks_key_structure():
     assert key_paths(button) - key_paths(built) == {"actions[].style"}
     assert key_paths(built) <= key_paths(button)
 
-    select = shared("block_actions_static_select_in_thread.json")
+    select = slack_payload("block_actions_static_select_in_thread.json")
     built = signing.block_action(
         action_id="ragft_pick_source",
         element_type="static_select",
@@ -481,7 +477,7 @@ def test_payload_builders_have_slacks_key_structure():
     }
     assert key_paths(built) <= key_paths(select)
 
-    submission = shared("view_submission.json")
+    submission = slack_payload("view_submission.json")
     built = signing.view_submission(
         callback_id="ragft_ask_modal",
         values=submission["view"]["state"]["values"],
@@ -489,7 +485,7 @@ def test_payload_builders_have_slacks_key_structure():
     )
     assert key_paths(built) == key_paths(submission)
 
-    shortcut = shared("message_action_shortcut.json")
+    shortcut = slack_payload("message_action_shortcut.json")
     built = signing.message_shortcut(
         callback_id="ragft_ask_about_message", message=shortcut["message"]
     )
@@ -510,11 +506,13 @@ def test_payload_builders_have_slacks_key_structure():
         ("event_app_home_opened_first_time_no_view.json", signing.app_home_opened()),
         (
             "event_app_home_opened.json",
-            signing.app_home_opened(view=shared("event_app_home_opened.json")["event"]["view"]),
+            signing.app_home_opened(
+                view=slack_payload("event_app_home_opened.json")["event"]["view"]
+            ),
         ),
     ]:
         body, _ = signing.event(ev, event_id="Ev1")
-        assert key_paths(json.loads(body)) == key_paths(shared(name)), name
+        assert key_paths(json.loads(body)) == key_paths(slack_payload(name)), name
 
 
 async def test_bolt_accepts_and_routes_every_builder(slack: FakeSlack):

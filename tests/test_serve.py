@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -79,15 +80,46 @@ def test_serve_answers_healthz_and_signed_commands(server, fake_slack, tmp_path:
     assert httpx.post(f"{server}/slack/events", content=body, headers=headers).status_code == 401
 
 
-def test_serve_without_credentials_says_what_to_set(tmp_path: Path):
-    result = run("serve", "--http", cwd=tmp_path)
-    assert_one_line_error(result, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "api.slack.com/apps")
-    assert "Socket Mode" not in result.stderr
+def test_serve_without_credentials_names_socket_mode_first_then_http(tmp_path: Path):
     result = run("serve", cwd=tmp_path)
-    assert_one_line_error(result, "SLACK_SIGNING_SECRET", "for Socket Mode", "SLACK_APP_TOKEN")
+    assert_one_line_error(result, "SLACK_BOT_TOKEN", "api.slack.com/apps")
+    line = result.stderr
+    assert line.index("Socket Mode") < line.index("HTTP mode")
+    assert "Socket Mode (no public URL needed) set SLACK_BOT_TOKEN and SLACK_APP_TOKEN" in line
+    assert "for HTTP mode, set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET" in line
+    assert line.index("SLACK_APP_TOKEN") < line.index("SLACK_SIGNING_SECRET")
+
+
+def test_serve_with_only_the_bot_token_names_what_each_mode_still_needs(tmp_path: Path):
+    result = run("serve", env={"SLACK_BOT_TOKEN": "xoxb-test"}, cwd=tmp_path)
+    assert_one_line_error(result, "Socket Mode (no public URL needed) set SLACK_APP_TOKEN;")
+    assert "for HTTP mode, set SLACK_SIGNING_SECRET;" in result.stderr
+
+
+def test_serve_http_without_credentials_names_only_http(tmp_path: Path):
+    result = run("serve", "--http", cwd=tmp_path)
+    assert_one_line_error(result, "HTTP mode", "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
+    assert "Socket Mode" not in result.stderr and "SLACK_APP_TOKEN" not in result.stderr
 
 
 def test_socket_mode_needs_the_bot_token_too(tmp_path: Path):
     result = run("serve", env={"SLACK_APP_TOKEN": "xapp-1-test"}, cwd=tmp_path)
-    assert_one_line_error(result, "Socket Mode", "SLACK_BOT_TOKEN")
+    assert_one_line_error(result, "cannot serve in Socket Mode: set SLACK_BOT_TOKEN")
     assert "SLACK_SIGNING_SECRET" not in result.stderr
+
+
+def test_serve_healthz_is_503_within_two_seconds_while_another_writer_holds_the_lock(
+    server, tmp_path: Path
+):
+    writer = sqlite3.connect(tmp_path / "ragft.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        response = httpx.get(f"{server}/healthz", timeout=30)
+        seconds = time.monotonic() - started
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert response.status_code == 503 and seconds < 2.5
+    assert response.json() == {"ok": False, "database": "database is locked"}
+    assert httpx.get(f"{server}/healthz").status_code == 200

@@ -145,6 +145,49 @@ async def test_on_start_overdue_reminders_go_out_once_not_once_per_missed_interv
     assert (await rows(slack.sessions))[0].status == "sent"
 
 
+async def test_release_hands_back_only_this_workers_unfinished_claims(slack):
+    await decided(slack, title="First")
+    await decided(slack, title="Second")
+    due = max(r.due_at for r in await rows(slack.sessions))
+    async with slack.sessions() as session, session.begin():
+        [theirs] = await reminder_store.claim_due(
+            session=session, now=due, clock=datetime.now(UTC), worker="other", limit=1
+        )
+        [mine] = await reminder_store.claim_due(
+            session=session, now=due, clock=datetime.now(UTC), worker="me", limit=1
+        )
+    async with slack.sessions() as session, session.begin():
+        assert await reminder_store.release(session=session, worker="me") == 1
+    by_id = {r.id: r for r in await rows(slack.sessions)}
+    assert by_id[mine.id].claimed_by is None and by_id[mine.id].claimed_at is None
+    assert by_id[mine.id].status == "pending" and by_id[mine.id].attempts == 0
+    assert by_id[theirs.id].claimed_by == "other" and by_id[theirs.id].attempts == 1
+    assert len((await sweeper(slack).sweep(due)).sent) == 1  # mine, at once; theirs is held
+
+
+async def test_stopping_the_clock_mid_delivery_cuts_the_sweep_and_hands_the_claim_back(slack):
+    decision, review = await due_review(slack)
+    async with slack.sessions() as session, session.begin():
+        row = await session.get(Reminder, review.id)
+        row.due_at = datetime.now(UTC) - timedelta(hours=1)
+        session.add(row)
+    slack.fake.slow("chat.postMessage", 30)
+    scheduler = ReminderScheduler(sweeper(slack), interval=3600)
+    scheduler.start()
+    deadline = asyncio.get_running_loop().time() + 5
+    while slack.fake.arrived("chat.postMessage") == 0:
+        assert asyncio.get_running_loop().time() < deadline, "the review was never posted"
+        await asyncio.sleep(0.02)
+    scheduler.stop_taking_work()
+    await scheduler.stop(grace=0.2)
+    assert not scheduler.scheduler.running
+    [row] = await rows(slack.sessions)
+    assert row.status == "pending" and row.claimed_by is None and row.attempts == 0
+    slack.fake.slow("chat.postMessage", 0)
+    assert len((await sweeper(slack).sweep()).sent) == 1
+    assert len(reviews_in(slack, decision)) == 1
+
+
 async def test_three_replicas_send_hundreds_of_due_reminders_exactly_once(slack, db_url, backend):
     count = 300 if backend == "postgresql" else 120
     async with slack.sessions() as session, session.begin():

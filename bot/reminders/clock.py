@@ -15,6 +15,8 @@ from bot.reminders.sweeper import Sweeper
 log = logging.getLogger("ragft.sweep")
 
 INTERVAL_SECONDS = 60
+RELEASE_TIMEOUT = 1.5
+"""Seconds to hand back claims when stopping; past it they are taken over after the lease."""
 
 
 class ReminderScheduler:
@@ -46,18 +48,52 @@ class ReminderScheduler:
         self._running.add(task)
         try:
             report = await self.sweeper.sweep()
+        except asyncio.CancelledError:
+            if not self.sweeper.stopping:
+                raise
+            log.info("the sweep in progress was cut short: the process is stopping")
+            return
         finally:
             self._running.discard(task)
         for line in report.sent:
             log.info("sent %s", line)
 
-    async def stop(self, grace: float = 30.0) -> None:
-        """Stop the clock, and let a sweep in progress finish first: it holds claims, and
-        APScheduler's shutdown would cancel it between posting and marking sent."""
+    def stop_taking_work(self) -> None:
+        """No new sweep, and the one in progress claims nothing more (see ``stop``)."""
+        self.sweeper.stop()
         if self.scheduler.running:
             self.scheduler.pause()
+
+    def cut_short(self) -> None:
+        """Cancel the sweep in progress now; ``stop`` still hands its claims back."""
+        self.stop_taking_work()
+        for task in self._running:
+            task.cancel()
+
+    async def stop(self, grace: float = 30.0) -> None:
+        """Stop the clock. A sweep in progress may finish the reminder in hand for up to
+        ``grace`` seconds (APScheduler's shutdown would cancel it between posting and marking
+        sent); then it is cancelled, and every claim this process still holds is handed back,
+        so another replica sends those reminders at once instead of after the lease."""
+        self.stop_taking_work()
         if self._running:
-            await asyncio.wait(set(self._running), timeout=grace)
+            _, late = await asyncio.wait(set(self._running), timeout=max(grace, 0))
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=1)
+        try:
+            async with asyncio.timeout(RELEASE_TIMEOUT):
+                released = await self.sweeper.release()
+        except Exception as exc:  # they are still taken over once the lease expires
+            log.warning(
+                "could not hand back this process's reminders (%s); another process takes "
+                "them over when their lease expires",
+                type(exc).__name__,
+            )
+        else:
+            if released:
+                log.info("handed back %d reminder(s) for another process to send", released)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
             await asyncio.sleep(0)  # AsyncIOScheduler finishes shutting down on the loop

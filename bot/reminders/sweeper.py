@@ -10,6 +10,7 @@ the lease, and records the outcome:
 * on any error: pending again after a backoff (at least Slack's ``Retry-After``), unclaimed;
   after ``MAX_ATTEMPTS`` it is **failed**, and ``last_error`` shows in ``/ragft status``;
 * a claimer that dies leaves its claim to expire after the lease; another process takes it over.
+  One that stops (``stop``, then ``release``: SIGTERM) hands its claims back at once.
 
 Nothing is stored in APScheduler, so replicas never share a job store, and a restart sends what
 fell due while the bot was down once (the first run starts at once; one row is one message).
@@ -136,11 +137,23 @@ class Sweeper:
         self.batch = batch
         self.lease = lease
         self.timeout = timeout
+        self.stopping = False
+
+    def stop(self) -> None:
+        """Take no more work: a sweep in progress finishes the reminder in hand and claims
+        nothing more; the rest of its batch stays claimed until ``release``."""
+        self.stopping = True
+
+    async def release(self) -> int:
+        """Hand back every reminder this sweeper still holds, so another process sends them
+        now rather than after the lease. Returns how many."""
+        async with self.sessions() as session, session.begin():
+            return await reminders.release(session=session, worker=self.worker)
 
     async def sweep(self, now: datetime | None = None) -> SweepReport:
         """Send everything due at ``now`` (default: the clock) that nobody else holds."""
         report = SweepReport()
-        while True:
+        while not self.stopping:
             clock = self.clock()
             due_at = now or clock
             async with self.sessions() as session, session.begin():
@@ -155,7 +168,10 @@ class Sweeper:
             if not claims:
                 return report
             for claim in claims:
+                if self.stopping:
+                    break
                 await self._process(claim, due_at, report)
+        return report
 
     async def _process(self, claim: Claimed, now: datetime, report: SweepReport) -> None:
         async def save(payload: dict[str, Any]) -> None:

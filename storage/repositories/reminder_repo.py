@@ -5,7 +5,8 @@ Every function that starts from a decision is scoped by ``team_id``. The claim i
 deliberate exception: a sweeper serves every workspace installed on this database, so it asks
 "what is due anywhere?". What it gets back carries each row's ``team_id``, and every follow-up
 (progress, sent, retry) is keyed by ``(team_id, id, claimed_by)``: a sweeper can only touch the
-rows it holds.
+rows it holds. ``release``, which a stopping sweeper calls, is keyed by ``claimed_by`` alone for
+the same reason as the claim.
 """
 
 from __future__ import annotations
@@ -220,3 +221,16 @@ async def retry_or_fail(
     else:
         values.update(due_at=retry_at, claimed_by=None, claimed_at=None)
     await session.exec(_held(claim, worker).values(**values))
+
+
+async def release(*, session: AsyncSession, worker: str) -> int:
+    """Hand back every reminder ``worker`` holds and hasn't finished (its process is stopping):
+    pending and unclaimed again, so another sweeper takes it at once instead of after the lease.
+    The attempt isn't counted (nothing failed), and the steps Slack already accepted stay in
+    the payload, so the next sweeper continues where this one stopped. Returns how many."""
+    result = await session.exec(
+        update(Reminder)
+        .where(col(Reminder.claimed_by) == worker, _PENDING)
+        .values(claimed_by=None, claimed_at=None, attempts=col(Reminder.attempts) - 1)
+    )
+    return result.rowcount  # type: ignore[attr-defined]

@@ -9,9 +9,8 @@ those (``block_action``, ``view_submission``, ``message_shortcut``, ``thread_rep
     body, headers = interactive(block_action(action_id="ragft_helpful", value="q:42:up"))
     body, headers = event(thread_reply(text="follow-up?"), event_id="Ev1", retry_num=1)
 
-The templates at the bottom of this module are copies of ``../shared/slack/payloads/*.json``
-(``tests/test_fakes.py`` checks they still match when that folder exists), so nothing here
-depends on the shared folder at run time. Every builder that signs takes ``secret=`` and
+The templates at the bottom of this module are copies of ``tests/data/slack/payloads/*.json``
+(``tests/test_fakes.py`` checks they still match). Every builder that signs takes ``secret=`` and
 ``timestamp=`` to produce bad or stale signatures on purpose.
 """
 
@@ -465,7 +464,7 @@ def app_home_opened(
 
 
 # ----------------------------------------------------------------------------- templates
-# Copies of ../shared/slack/payloads/*.json (EVENT_ENVELOPE is event_app_mention_in_thread.json
+# Copies of tests/data/slack/payloads/*.json (EVENT_ENVELOPE is event_app_mention_in_thread.json
 # without its "event"); tests/test_fakes.py compares them with the files.
 
 BLOCK_ACTIONS: dict[str, Any] = {

@@ -21,7 +21,12 @@ Defaults worth knowing:
 - a call is recorded once its response is decided (after ``delay``), so anything a test sees in
   ``calls`` is already reflected in ``messages()`` and friends. ``Call.at`` is the arrival time;
 - ``trigger_id`` values are single-use (``exchanged_trigger_id`` on reuse), as in Slack; message
-  blocks are capped at 50, view blocks at 100, modal titles at 24 characters.
+  blocks are capped at 50, view blocks at 100, modal titles at 24 characters;
+- ``slow(method, seconds)`` delays one method only, and ``arrived(method)`` counts the requests
+  that reached it, answered or still waiting (``calls`` only has the answered ones);
+- Socket Mode: ``apps.connections.open`` (with an ``xapp-`` token) hands out a WebSocket URL on
+  this server. It says ``hello``, answers pings, and ``open_sockets()`` counts the connections;
+  ``send_envelope(envelope)`` pushes an envelope to every one and ``acks`` keeps what came back.
 """
 
 from __future__ import annotations
@@ -147,6 +152,10 @@ class FakeSlack(BackgroundServer):
         self.app_id = "A0RAGFT001"
         self.team_domain = "example-team"
         self.delay = delay  # seconds added to every response; may be changed while running
+        self.delays: dict[str, float] = {}  # per method, instead of ``delay``; see slow()
+        self._arrived: dict[str, int] = {}
+        self._sockets: set[web.WebSocketResponse] = set()
+        self.acks: list[dict[str, Any]] = []
 
         self._lock = threading.RLock()
         self.calls: list[Call] = []
@@ -236,6 +245,33 @@ class FakeSlack(BackgroundServer):
         )
         with self._lock:
             self._users[user_id] = user
+
+    def slow(self, method: str, seconds: float) -> None:
+        """Answer ``method`` after ``seconds`` (instead of ``delay``); 0 makes it prompt again.
+        A request still waiting is dropped, unanswered and unrecorded, if its client goes away."""
+        with self._lock:
+            self.delays[method] = seconds
+
+    def arrived(self, method: str) -> int:
+        """How many requests to ``method`` arrived, including those not answered yet."""
+        with self._lock:
+            return self._arrived.get(method, 0)
+
+    def open_sockets(self) -> int:
+        """Socket Mode connections open now."""
+        with self._lock:
+            return sum(not ws.closed for ws in self._sockets)
+
+    def send_envelope(self, envelope: dict[str, Any]) -> None:
+        """Push a Socket Mode envelope to every open connection (from any thread)."""
+        assert self._loop is not None
+
+        async def send() -> None:
+            for ws in list(self._sockets):
+                if not ws.closed:
+                    await ws.send_json(envelope)
+
+        asyncio.run_coroutine_threadsafe(send(), self._loop).result(5)
 
     def fail_next(
         self,
@@ -339,14 +375,30 @@ class FakeSlack(BackgroundServer):
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
         app.router.add_post("/hooks/{key:.*}", self._handle_hook)
+        app.router.add_get("/link/", self._handle_socket)
         return app
+
+    async def _handle_socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        with self._lock:
+            self._sockets.add(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {}})
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                with contextlib.suppress(ValueError), self._lock:
+                    self.acks.append(json.loads(message.data))
+        return ws
 
     async def _handle_api(self, request: web.Request) -> web.Response:
         at = time.time()
         method = request.match_info["method"]
+        with self._lock:
+            self._arrived[method] = self._arrived.get(method, 0) + 1
+            delay = self.delays.get(method, self.delay)
         args = await _parse_args(request)
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        if delay:
+            await asyncio.sleep(delay)
         headers: dict[str, str] = {}
         with self._lock:
             failure = self._take_failure(method)
@@ -364,6 +416,12 @@ class FakeSlack(BackgroundServer):
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.get("token")
         if not token:
             return _error("not_authed")
+        if method == "apps.connections.open":  # the one method that takes the app-level token
+            return (
+                self._apps_connections_open(args)
+                if str(token).startswith("xapp-")
+                else (_error("invalid_auth"))
+            )
         if not str(token).startswith("xox"):
             return _error("invalid_auth")
         handler = self._methods.get(method)
@@ -526,6 +584,9 @@ class FakeSlack(BackgroundServer):
         return None
 
     # ------------------------------------------------------------ method handlers
+
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link/"}
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {
