@@ -45,15 +45,18 @@ async def log_from_slack(
     *,
     team_id: str,
     channel_id: str,
-    decision_id: int,
+    decision_id: int | None,
     user_id: str,
     failures: Sequence[ParsedFailure],
     visible: bool = True,
 ) -> tuple[Decision, list[Categorised]]:
-    """Check the decision is this channel's, categorise, save, and refresh the tally.
+    """Check the decision is this channel's (None: the channel's default for logging),
+    categorise, save, and refresh the tally.
     ``visible`` shows the model working in the thread (the Q3 modal and mentions)."""
     where = {"team_id": team_id, "channel_id": channel_id, "decision_id": decision_id}
     decision = await runtime.call(decision_records.decision_for_logging, **where)
+    assert decision.id is not None
+    where["decision_id"] = decision.id
     if visible:
         categorised = await categorise_in_thread(runtime, decision, user_id, failures)
     else:
@@ -61,7 +64,7 @@ async def log_from_slack(
     decision = await runtime.call(
         failure_logging.log_failures, **where, user_id=user_id, failures=categorised
     )
-    await refresh(runtime, team_id, decision_id, FAILURE_KEYS)
+    await refresh(runtime, team_id, decision.id, FAILURE_KEYS)
     return decision, categorised
 
 

@@ -31,7 +31,6 @@ async def start_decision(
             title=title,
             facilitator_id=facilitator_id,
         )
-    async with session.begin():
         return await state_of(session=session, decision=decision)
 
 

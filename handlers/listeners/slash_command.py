@@ -94,10 +94,8 @@ async def log_failure(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, 
     item = parse_failure_line(parsed.text or "")
     if item is None:
         raise UserError("Say why the output failed: `/ragft log [decision] <why it failed>`.")
-    decision = await rt.call(decision_records.decision_for_logging, **cmd.at(parsed.decision_id))
-    assert decision.id is not None
     decision, categorised = await log_from_slack(
-        rt, **cmd.at(decision.id), user_id=cmd.user_id, failures=[item], visible=False
+        rt, **cmd.at(parsed.decision_id), user_id=cmd.user_id, failures=[item], visible=False
     )
     await reply(respond, logged_text(decision, categorised))
 
