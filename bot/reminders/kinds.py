@@ -1,6 +1,7 @@
 """The registry of reminder kinds: each kind is delivered by one deliverer, registered by the
 layer that can post it (``handlers.reminder_delivery``). A reminder whose decision is no longer
-decided, or of a kind nobody registered, is cancelled."""
+in a state its kind applies to (``KIND_APPLIES_TO``), or of a kind nobody registered, is
+cancelled."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain.lifecycle import DecisionStatus, ReminderKind, ReminderStatus
+from bot.domain.lifecycle import KIND_APPLIES_TO, ReminderKind, ReminderStatus
 from bot.reminders.sweeper import Deliver, Outcome, Progress
 from storage.repositories import decision_repo
 from storage.repositories.reminder_repo import Claimed
@@ -30,10 +31,15 @@ class KindRegistry:
             decision = await decision_repo.get_decision(
                 session=session, team_id=claim.team_id, decision_id=claim.decision_id
             )
-        if decision is None or decision.status != DecisionStatus.DECIDED or not decision.thread_ts:
-            return Outcome(status=ReminderStatus.CANCELLED)
         try:
-            deliverer = self.deliverers[ReminderKind(claim.kind)]
+            kind = ReminderKind(claim.kind)
+            deliverer = self.deliverers[kind]
         except (KeyError, ValueError):
+            return Outcome(status=ReminderStatus.CANCELLED)
+        if (
+            decision is None
+            or decision.status not in KIND_APPLIES_TO[kind]
+            or not decision.thread_ts
+        ):
             return Outcome(status=ReminderStatus.CANCELLED)
         return await deliverer(claim, progress, now)
