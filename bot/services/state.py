@@ -43,6 +43,12 @@ class DecisionState:
         return self.decision.status == DecisionStatus.OPEN
 
     @property
+    def outcome(self) -> str | None:
+        """What the team chose (a ``Verdict`` value): the facilitator's choice, else the rule's
+        verdict once decided; None while open."""
+        return self.decision.final_choice or self.decision.verdict
+
+    @property
     def participants(self) -> list[str]:
         users = [self.decision.facilitator_id]
         for choice in self.choices.values():
