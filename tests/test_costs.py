@@ -344,3 +344,13 @@ def test_the_assumptions_cover_every_override_key():
     a = CostAssumptions()
     assert set(a.to_dict()) == set(OVERRIDE_KEYS)
     assert replace(a, queries_per_month=Range(1, 1)).queries_per_month == Range(1, 1)
+
+
+def test_readme_cost_table_lists_every_key_with_its_default():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme.split("## Costs", 1)[1]
+    for key in OVERRIDE_KEYS:
+        assert f"| `{key}` |" in table, key
+    assert "$57.3k–$247k" in table and "$24.9k–$75.8k" in table

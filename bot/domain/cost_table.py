@@ -3,7 +3,7 @@ markdown``, the decision record and the ADR export."""
 
 from __future__ import annotations
 
-from bot.domain.cost_assumptions import LABELS, OVERRIDE_KEYS, Range
+from bot.domain.cost_assumptions import LABELS, OVERRIDE_KEYS, Range, overridden
 from bot.domain.costs import LINE_NAMES, CostEstimate, LineKey, improvement_lines
 
 DASH = "—"
@@ -38,7 +38,7 @@ def cost_table(costs: CostEstimate) -> list[str]:
 
 def assumption_list(costs: CostEstimate) -> list[str]:
     a = costs.assumptions
-    changed = set(costs.to_dict()["overridden"])
+    changed = set(overridden(a))
     out = []
     for key in OVERRIDE_KEYS:
         label = LABELS[key]
