@@ -250,7 +250,8 @@ def _random_range(rng: random.Random, key: str) -> Range:
     fractions = {"failure_rate": 1.0, "maintenance_engineer_fraction": 1.0}
     top = fractions.get(key, 10 ** rng.randint(0, 6))
     low = rng.uniform(1.0 if key == "deprecation_retrains_per_year" else 0.0, top)
-    return Range(low, low + rng.choice([0.0, rng.uniform(0, top)]))
+    high = low + rng.choice([0.0, rng.uniform(0, top)])
+    return Range(low, min(high, fractions.get(key, high)))
 
 
 def _random_case(rng: random.Random):
@@ -354,3 +355,25 @@ def test_readme_cost_table_lists_every_key_with_its_default():
     for key in OVERRIDE_KEYS:
         assert f"| `{key}` |" in table, key
     assert "$57.3k–$247k" in table and "$24.9k–$75.8k" in table
+
+
+@pytest.mark.parametrize(
+    ("costs", "says"),
+    [
+        ({"failure_rate": 1.5}, "at most 1"),
+        ({"queries_per_month": 10**400}, "finite"),
+        ({"queries_per_month": {"low": 1, "high": 1e13}}, "at most"),
+    ],
+)
+def test_overrides_are_bounded_so_nothing_overflows(costs, says):
+    with pytest.raises(AnswersError, match=says):
+        parse_answers({"costs": costs})
+
+
+def test_the_largest_overrides_still_give_finite_costs():
+    a = assumptions_for(
+        overrides={k: Range(1, 1e12) for k in OVERRIDE_KEYS}
+        | {"failure_rate": Range(1, 1), "maintenance_engineer_fraction": Range(1, 1)}
+    )
+    d = estimate(a, FailureCounts(1, 1, 1)).to_dict()
+    assert all(math.isfinite(d[p]["three_years"]["high"]) for p in ("rag", "fine_tuning", "hybrid"))

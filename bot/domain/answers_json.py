@@ -120,7 +120,10 @@ def _owners(value: object) -> dict[OwnerRole, str]:
 def _number(value: object, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise AnswersError(field, f"must be a number (got {_describe(value)})")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise AnswersError(field, "must be a finite number (too large)") from None
 
 
 def _cost_range(value: object, field: str) -> Range:

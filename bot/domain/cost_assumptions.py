@@ -182,7 +182,10 @@ OVERRIDE_KEYS: tuple[str, ...] = tuple(
     f.name for f in fields(CostAssumptions) if f.name not in _NOT_OVERRIDABLE
 )
 MINIMUM: dict[str, float] = {"deprecation_retrains_per_year": 1.0}
-"""Keys whose low end may not go below zero's default floor."""
+"""Keys whose low end must be more than zero (the floor of every other key)."""
+LARGEST = 1e12
+"""No assumption goes above this, so no product of them overflows."""
+MAXIMUM: dict[str, float] = {"failure_rate": 1.0, "maintenance_engineer_fraction": 1.0}
 
 
 @dataclass(frozen=True)
@@ -223,12 +226,21 @@ def check_range(key: str, value: object) -> Range:
     if not isinstance(value, Range):
         raise CostOverrideError(key, "must be a number or {low, high}")
     for end in (value.low, value.high):
-        if isinstance(end, bool) or not isinstance(end, int | float) or not math.isfinite(end):
-            raise CostOverrideError(key, f"must be a finite number (got {end!r})")
+        try:
+            finite = not isinstance(end, bool) and math.isfinite(end)  # type: ignore[arg-type]
+        except (TypeError, OverflowError):
+            finite = False
+        if not finite:
+            raise CostOverrideError(key, f"must be a finite number (got {str(end)[:20]})")
     floor = MINIMUM.get(key, 0.0)
     if value.low < floor:
         what = "zero or more" if floor == 0 else f"at least {format_number(floor)}"
         raise CostOverrideError(key, f"must be {what} (got {format_number(value.low)})")
+    ceiling = MAXIMUM.get(key, LARGEST)
+    if value.high > ceiling:
+        raise CostOverrideError(
+            key, f"must be at most {format_number(ceiling)} (got {format_number(value.high)})"
+        )
     if value.low > value.high:
         raise CostOverrideError(
             key,

@@ -9,6 +9,7 @@ from slack_sdk.models.blocks import Block, DividerBlock, SectionBlock
 
 from bot.domain.cost_assumptions import LABELS, OVERRIDE_KEYS, CostAssumptions, assumptions_for
 from bot.domain.costs import PathCost, improvement_lines, percent, summary_line
+from bot.domain.lifecycle import DecisionStatus
 from bot.services.state import DecisionState
 from handlers.ui.blocks import button, context, md, section
 from handlers.ui.decision_modals import metadata, modal_view, text_input
@@ -70,7 +71,7 @@ def costs_modal(state: DecisionState, editable: bool) -> dict[str, Any]:
                     label.label,
                     multiline=False,
                     optional=True,
-                    hint=f"{label.unit} · default {_default_of(key, a)} · `{key}`",
+                    hint=f"{label.unit} · default {_default_of(key, a)} · {key}",
                     initial=a.range(key).plain(),
                     max_length=40,
                 )
@@ -82,12 +83,14 @@ def costs_modal(state: DecisionState, editable: bool) -> dict[str, Any]:
             for key in OVERRIDE_KEYS
         )
         blocks.append(section(fit(f"*Assumptions*\n{shown}", SECTION_TEXT)))
-        blocks.append(
-            context(
-                f"Only the facilitator, {mention(state.decision.facilitator_id)}, can change "
-                "them for this decision."
-            )
+        status = state.decision.status
+        why = (
+            f"Only the facilitator, {mention(state.decision.facilitator_id)}, can change them "
+            "for this decision."
+            if status in (DecisionStatus.OPEN, DecisionStatus.DECIDED)
+            else f"Decision #{state.id} is {status}: its cost assumptions are kept as they were."
         )
+        blocks.append(context(why))
         submit = None
     meta = metadata(state.id, state.decision.channel_id)
     return modal_view(CallbackId.COSTS, "Costs", blocks, meta, submit)
