@@ -117,3 +117,13 @@ async def test_only_the_facilitator_may_save(slack):
     errors = response.json()["errors"]
     assert "Only the facilitator" in errors[QUERIES]
     assert (await slack.decision()).cost_overrides == {}
+
+
+async def test_another_channel_or_workspace_sees_no_costs(slack):
+    decision_id = await decided(slack)
+    opened = len(slack.fake.calls_to("views.open"))
+    await slack.click(ActionId.COSTS, str(decision_id), channel_id="C0OTHER0001")
+    await slack.click(ActionId.COSTS, str(decision_id), team_id="T0OTHER0001")
+    assert len(slack.fake.calls_to("views.open")) == opened
+    told = [r["text"] for r in slack.replies(FACILITATOR)]
+    assert any(f"no decision #{decision_id} in this channel" in t for t in told)
