@@ -13,7 +13,7 @@ from typing import Any, NoReturn, TextIO, TypeVar
 
 from bot.domain.answers_json import AnswersError, parse_answers
 from bot.domain.classifier import classify as classify_offline
-from bot.domain.costs import CostAssumptions, estimate
+from bot.domain.costs import estimate_for
 from bot.domain.recommend_markdown import render_markdown
 from bot.domain.rule import recommend
 from bot.settings import ConfigError, Settings, load_settings
@@ -59,7 +59,7 @@ def cmd_recommend(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     except AnswersError as exc:
         raise CliError(str(exc)) from None
     recommendation = recommend(answers)
-    costs = estimate(CostAssumptions(examples_available=answers.labeled_examples or 0))
+    costs = estimate_for(answers)
     if args.format == "markdown":
         text = render_markdown(answers, recommendation, costs)
         out.write(text if text.endswith("\n") else text + "\n")

@@ -21,6 +21,7 @@ from bot.settings import Settings
 from handlers.coalesce import Coalescer
 from handlers.listeners import (
     context_summary,
+    cost_actions,
     decision_actions,
     failure_shortcut,
     mentions,
@@ -44,6 +45,7 @@ LISTENER_MODULES = (
     context_summary,
     review_buttons,
     failure_shortcut,
+    cost_actions,
 )
 
 BOLT_ACK_POLL = 0.05

@@ -54,6 +54,9 @@ class Decision(SQLModel, table=True):
     last_reviewed_by: str | None = Field(default=None, max_length=32)
     nudge_evidence: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     """The evidence behind the last revisit nudge, so a nudge fires once per change."""
+    cost_overrides: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    """The facilitator's cost assumptions for this decision: {key: {low, high}} (see
+    ``bot.domain.cost_assumptions``); empty means the defaults."""
 
 
 class Answer(SQLModel, table=True):

@@ -77,8 +77,52 @@ def test_recommend_markdown_is_a_readable_summary_with_costs():
     text = result.stdout
     assert text.startswith("# Support assistant for billing questions")
     assert "Start with RAG" in text
-    assert "| RAG | $24k–$60k |" in text
-    assert "| Fine-tuning | $19.2k–$76.8k |" in text  # 9,600 still to label at $2–$8
+    assert "| Line (year one) | RAG | Fine-tuning | Hybrid |" in text
+    # 9,600 still to label at $2–$8; the other fine-tuning lines are costed too.
+    assert "| Labeling the examples still needed | — | $19.2k–$76.8k | $19.2k–$76.8k |" in text
+    assert "| Hosting the fine-tuned model | — |" in text
+    assert "Retrieval addresses 64% of the failures you logged" in text
+    assert "`queries_per_month`" in text
+
+
+def test_recommend_gives_the_full_costs_and_takes_overrides():
+    answers = json.loads((ROOT / "examples/answers.json").read_text())
+    plain = json.loads(run("recommend", "-", stdin=json.dumps(answers)).stdout)["costs"]
+    answers["costs"] = {
+        "queries_per_month": {"low": 200_000, "high": 400_000},
+        "tokens_per_query": 2_000,
+    }
+    result = run("recommend", "-", stdin=json.dumps(answers))
+    assert result.returncode == 0, result.stderr
+    costs = json.loads(result.stdout)["costs"]
+    for path in ("rag", "fine_tuning", "hybrid"):
+        p = costs[path]
+        assert p["year_one"]["low"] <= p["year_one"]["high"]
+        assert p["three_years"]["low"] >= p["year_one"]["low"]
+        assert p["three_years"]["high"] >= p["year_one"]["high"]
+        assert all({"name", "low", "high"} <= set(line) for line in p["lines"])
+        inference = next(line for line in p["lines"] if line["name"] == "Inference")
+        before = next(line for line in plain[path]["lines"] if line["name"] == "Inference")
+        assert inference["low"] > before["low"]
+    assert costs["fine_tuning"]["addresses_share"] == round(5 / 22, 4)
+    assert costs["assumptions"]["queries_per_month"] == {"low": 200_000, "high": 400_000}
+    assert costs["assumptions"]["tokens_per_query"] == {"low": 2_000, "high": 2_000}
+    assert plain["assumptions"]["examples_needed"] == {"low": 10_000, "high": 10_000}
+    no_failures = json.loads(run("recommend", "-", stdin="{}").stdout)["costs"]
+    assert no_failures["rag"]["addresses_share"] is None
+
+
+@pytest.mark.parametrize(
+    ("costs", "key"),
+    [
+        ('{"queries_per_month": -10}', "costs.queries_per_month"),
+        ('{"label_cost_per_example": {"low": 9, "high": 2}}', "costs.label_cost_per_example"),
+        ('{"queries_per_mnth": 10}', "costs.queries_per_mnth"),
+    ],
+)
+def test_recommend_bad_cost_overrides_exit_2_naming_the_key(costs: str, key: str):
+    result = run("recommend", "-", stdin=f'{{"costs": {costs}}}')
+    assert_one_line_error(result, key)
 
 
 @pytest.mark.parametrize(

@@ -540,9 +540,8 @@ def test_summary_markdown_has_all_sections():
     assert "✗ **Team can own fine-tuning**" in md
     assert "- Evaluation: — nobody —" in md
     assert "| Knowledge | Behavior | Unclear |" in md
-    assert "| RAG | $24k–$60k |" in md
-    assert "| Fine-tuning | $20k–$80k |" in md
-    assert "not included" in md
+    assert "| Labeling the examples still needed | — | $20k–$80k | $20k–$80k |" in md
+    assert "| Ongoing maintenance | — |" in md and "| **3 years** |" in md
     for text in rec.next_steps:
         assert text in md
 

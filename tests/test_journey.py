@@ -66,7 +66,8 @@ async def test_whole_journey_to_a_hybrid_decision_and_its_record(slack):
     await slack.click(ActionId.DECIDE, str(d), user=PM)
     verdict = text_of(await slack.message_of("verdict"))
     assert "Verdict: Hybrid: fine-tune for behavior, retrieve knowledge" in verdict
-    assert "*Hybrid:*" in verdict and "*RAG:* $24k–$60k" in verdict
+    assert "· Hybrid $" in verdict and "Year one: RAG $" in verdict
+    assert "Fine-tuning addresses at most 68% of the failures you logged" in verdict
     await slack.click(ActionId.ACCEPT, str(d), user=PM)
 
     await slack.command(f"export {d}", user=PM)

@@ -38,7 +38,7 @@ async def test_deciding_posts_the_verdict_and_freezes_the_questions(slack):
     shown = text_of(verdict)
     assert "Verdict: Start with RAG" in shown
     assert "Ship RAG. Log failures aggressively." in shown
-    assert "*RAG:* $24k–$60k" in shown and "*Fine-tuning:* $20k–$80k" in shown
+    assert "Year one: RAG $24.9k–$75.8k · Fine-tuning $57.3k–$247k" in shown
     assert "Accept verdict" in shown and "Record a different choice" in shown
 
     root = text_of(await slack.message_of("root"))

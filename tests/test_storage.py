@@ -296,8 +296,10 @@ async def test_upgrading_keeps_existing_decisions(empty_db_url: str):
             )
         await upgrade(engine)
         async with engine.connect() as conn:
-            row = (await conn.execute(text("SELECT title, nudge_evidence FROM decision"))).one()
+            query = text("SELECT title, nudge_evidence, cost_overrides FROM decision")
+            row = (await conn.execute(query)).one()
         assert row.title == "Old"
         assert row.nudge_evidence in ({}, "{}")
+        assert row.cost_overrides in ({}, "{}")  # 0009: existing decisions keep the defaults
     finally:
         await engine.dispose()

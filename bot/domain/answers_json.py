@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from bot.domain.cost_assumptions import CostOverrideError, Range, check_key, check_range
 from bot.domain.questions import FailureCategory, KnowledgeChange, OwnerRole, ProblemType
 from bot.domain.rule import Answers, FailureCounts
 
@@ -22,9 +23,11 @@ TOP_LEVEL_KEYS = (
     "failures",
     "owners",
     "labeled_examples",
+    "costs",
 )
 FAILURE_KEYS = tuple(c.value for c in FailureCategory)
 OWNER_KEYS = tuple(r.value for r in OwnerRole)
+RANGE_KEYS = ("low", "high")
 _KEYS = {"answers": TOP_LEVEL_KEYS, "failures": FAILURE_KEYS, "owners": OWNER_KEYS}
 
 E = TypeVar("E", bound=StrEnum)
@@ -114,6 +117,46 @@ def _owners(value: object) -> dict[OwnerRole, str]:
     return owners
 
 
+def _number(value: object, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise AnswersError(field, f"must be a number (got {_describe(value)})")
+    try:
+        return float(value)
+    except OverflowError:
+        raise AnswersError(field, "must be a finite number (too large)") from None
+
+
+def _cost_range(value: object, field: str) -> Range:
+    """A number, or ``{"low": …, "high": …}``."""
+    if not isinstance(value, Mapping):
+        number = _number(value, field)
+        return Range(number, number)
+    for key in value:
+        if key not in RANGE_KEYS:
+            raise AnswersError(f"{field}.{key}", "unknown field; expected low, high")
+    missing = [key for key in RANGE_KEYS if value.get(key) is None]
+    if missing:
+        raise AnswersError(field, f"needs both low and high (missing {', '.join(missing)})")
+    return Range(_number(value["low"], f"{field}.low"), _number(value["high"], f"{field}.high"))
+
+
+def parse_cost_overrides(value: object) -> dict[str, Range]:
+    """The ``costs`` object: each key an assumption of the cost model (see the README)."""
+    if not isinstance(value, Mapping):
+        raise AnswersError("costs", f"must be a JSON object (got {_json_type(value)})")
+    overrides: dict[str, Range] = {}
+    for key, raw in value.items():
+        field = f"costs.{key}"
+        try:
+            check_key(str(key))
+            if raw is None:
+                continue
+            overrides[str(key)] = check_range(str(key), _cost_range(raw, field))
+        except CostOverrideError as exc:
+            raise AnswersError(field, exc.message) from None
+    return overrides
+
+
 def parse_answers(data: object) -> Answers:
     obj = _object(data, "answers")
     given = {key: value for key, value in obj.items() if value is not None}
@@ -139,4 +182,6 @@ def parse_answers(data: object) -> Answers:
         fields["owners"] = _owners(given["owners"])
     if "labeled_examples" in given:
         fields["labeled_examples"] = _count(given["labeled_examples"], "labeled_examples")
+    if "costs" in given:
+        fields["cost_overrides"] = parse_cost_overrides(given["costs"])
     return Answers(**fields)

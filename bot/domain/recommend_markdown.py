@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.domain.costs import NOTES, CostEstimate, assumption_lines
+from bot.domain.cost_table import costs_markdown
+from bot.domain.costs import CostEstimate
 from bot.domain.questions import (
     ANALYSIS_TARGET,
     KNOWLEDGE_CHANGE_OPTIONS,
@@ -94,24 +95,6 @@ def _owners_section(answers: Answers) -> list[str]:
     return lines
 
 
-def _costs_section(costs: CostEstimate) -> list[str]:
-    rows = [f"| {name} | {cost} |" for name, cost in costs.as_table_rows()]
-    assumptions = [f"- {line}" for line in assumption_lines(costs.assumptions)]
-    notes = [f"- {note}" for note in NOTES]
-    return [
-        "## First-year cost",
-        "",
-        "| Approach | First year |",
-        "|---|---:|",
-        *rows,
-        "",
-        "Assumptions:",
-        "",
-        *assumptions,
-        *notes,
-    ]
-
-
 def render_markdown(answers: Answers, recommendation: Recommendation, costs: CostEstimate) -> str:
     rec = recommendation
     title = _one_line(answers.title or "") or UNTITLED
@@ -123,6 +106,6 @@ def render_markdown(answers: Answers, recommendation: Recommendation, costs: Cos
         _list_section("Next steps", rec.next_steps, numbered=True),
         _failures_section(answers, rec),
         _owners_section(answers),
-        _costs_section(costs),
+        costs_markdown(costs),
     ]
     return "\n\n".join("\n".join(s) for s in sections if s) + "\n"

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain import wording
+from bot.domain.cost_assumptions import Range
 from bot.domain.questions import (
     ANALYSIS_TARGET,
     MIN_LABELED_EXAMPLES,
@@ -52,6 +53,8 @@ class Answers:
     failures: FailureCounts = FailureCounts()
     owners: Mapping[OwnerRole, str | None] = field(default_factory=dict)
     labeled_examples: int | None = None
+    cost_overrides: Mapping[str, Range] = field(default_factory=dict)
+    """Cost assumptions to use instead of the defaults (``cost_assumptions.OVERRIDE_KEYS``)."""
 
     def __post_init__(self) -> None:
         # Accept plain strings (e.g. from storage) for the enum answers.

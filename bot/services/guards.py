@@ -137,3 +137,13 @@ async def require_facilitator_or_admin(
         f"Thanks! Only the facilitator, <@{decision.facilitator_id}>, or a workspace admin "
         "can make the call. Nothing has changed; keep adding your answers."
     )
+
+
+def require_costs_editable(decision: Decision, user_id: str) -> None:
+    """Only the facilitator changes a decision's cost assumptions, and only while it is open
+    or decided: a superseded or withdrawn decision keeps the costs it had."""
+    if decision.status not in (DecisionStatus.OPEN, DecisionStatus.DECIDED):
+        raise NotAllowed(
+            f"Decision #{decision.id} is {decision.status}, so its costs are kept as they were."
+        )
+    require_facilitator(decision, user_id, "change the cost assumptions")

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain.costs import CostAssumptions, CostEstimate, estimate
+from bot.domain.cost_assumptions import overrides_from_json
+from bot.domain.costs import CostEstimate, estimate_for
 from bot.domain.lifecycle import DecisionStatus
 from bot.domain.questions import CHOICE_LABELS, AnswerKey, FailureCategory, OwnerRole
 from bot.domain.record_markdown import RecordFacts
@@ -130,7 +131,7 @@ def build_state(
         labeled_examples_by=labeled[1] if labeled else None,
         answers=engine_answers,
         recommendation=recommend(engine_answers),
-        costs=estimate(CostAssumptions(examples_available=labeled[0] if labeled else 0)),
+        costs=estimate_for(engine_answers, overrides_from_json(decision.cost_overrides)),
         context_tests=tuple(tests),
     )
 

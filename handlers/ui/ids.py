@@ -28,6 +28,7 @@ class ActionId(StrEnum):
     SNOOZE = "review_snooze"
     RERUN = "review_rerun"
     CADENCE = "review_cadence"
+    COSTS = "verdict_costs"
 
 
 class CallbackId(StrEnum):
@@ -39,6 +40,7 @@ class CallbackId(StrEnum):
     SUMMARY = "summary"
     LOG_FAILURE = "log_failure"
     """The message shortcut "Log AI failure" and the modal it opens."""
+    COSTS = "costs"
 
 
 class BlockId(StrEnum):
@@ -68,6 +70,8 @@ class InputId(StrEnum):
     TEST_EXPECTED = "test_expected"
     SUMMARY = "summary"
     DECISION = "decision"
+    COST = "cost"
+    """Prefix of the Costs modal's inputs: ``cost|<assumption key>``."""
 
 
 def action_id(action: ActionId, *suffix: object) -> str:

@@ -6,7 +6,8 @@ from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, HeaderBlo
 
 from bot.domain.questions import VERDICT_LABELS, Verdict
 from bot.services.state import DecisionState
-from handlers.ui.blocks import Message, button, condition_line, context, render, section
+from handlers.ui.blocks import Message, button, condition_line, render, section
+from handlers.ui.cost_modal import cost_summary
 from handlers.ui.ids import ActionId, BlockId, action_id
 from handlers.ui.mrkdwn import HEADER, fit, mention, safe
 
@@ -17,7 +18,6 @@ def verdict_message(state: DecisionState) -> Message:
     verdict = Verdict(decision.verdict or rec.verdict)
     reasons = "\n".join(f"• {safe(r.text, 400)}" for r in rec.reasons) or "• No answers yet."
     steps = "\n".join(f"{i}. {safe(s, 400)}" for i, s in enumerate(rec.next_steps, 1))
-    costs = "\n".join(f"*{name}:* {amount}" for name, amount in state.costs.as_table_rows())
     blocks: list[Block] = [
         HeaderBlock(text=fit(f"Verdict: {VERDICT_LABELS[verdict]}", HEADER)),
         section(
@@ -27,11 +27,7 @@ def verdict_message(state: DecisionState) -> Message:
         section("\n".join(condition_line(c) for c in rec.conditions)),
         section(f"*Why*\n{reasons}"),
         section(f"*Next steps*\n{steps}"),
-        section(f"*First-year cost*\n{costs}"),
-        context(
-            "Assumes 10,000 labeled examples at $2–$8 each, less what you have, and RAG at "
-            "$2k–$5k a month. Training and hosting compute are not included."
-        ),
+        cost_summary(state),
         DividerBlock(),
     ]
     if decision.final_choice is None:
