@@ -137,3 +137,13 @@ async def require_facilitator_or_admin(
         f"Thanks! Only the facilitator, <@{decision.facilitator_id}>, or a workspace admin "
         "can make the call. Nothing has changed; keep adding your answers."
     )
+
+
+def require_visible(decision: Decision, channel_ids: frozenset[str]) -> None:
+    """For the App Home: the person must be in the decision's channel (Slack says which
+    conversations they're in). Otherwise it's as if the decision didn't exist."""
+    if decision.channel_id not in channel_ids:
+        raise NotFound(
+            f"There's no decision #{decision.id} in a channel you're in. Open the App Home "
+            "again to see yours."
+        )
