@@ -82,7 +82,7 @@ async def test_needs_you_coming_up_and_decided(slack):
     needs, rest = shown.split("Coming up")
     coming, decided = rest.split("Decided")
     assert f"#{open_id} Refund bot &lt;!channel&gt;" in needs and f"<#{CHANNEL}>" in needs
-    assert "you facilitate" in needs
+    assert "You facilitate" in needs
     assert "Q1" not in needs.split("Missing:")[1]  # the team has an answer to Q1
     assert "Q2 How often the knowledge changes" in needs
     assert "Q3 failures (0 of 20 explained)" in needs
@@ -95,10 +95,10 @@ async def test_needs_you_coming_up_and_decided(slack):
     await open_home(slack, PRIYA)  # answered Q1, not Q2; facilitates nothing
     priya = home_text(slack, PRIYA).split("Coming up")[0]
     assert f"#{open_id}" in priya
-    assert "you haven't answered how often the knowledge changes" in priya
+    assert "You haven't answered how often the knowledge changes" in priya
     await open_home(slack, MARCO)  # owns a role and answered nothing
     marco = home_text(slack, MARCO).split("Coming up")[0]
-    assert "you own Evaluation" in marco
+    assert "You own Evaluation" in marco
 
     links = [b for b in home_buttons(slack) if b.get("url")]
     decision = await slack.decision(decided_id)
@@ -106,6 +106,9 @@ async def test_needs_you_coming_up_and_decided(slack):
     assert f"https://example-team.slack.com/archives/{CHANNEL}/p{p}" in {b["url"] for b in links}
     labels = {b["text"]["text"] for b in home_buttons(slack)}
     assert {"Open thread", "Export", "Log a failure", "Re-run"} <= labels
+    slack.fake.clear()
+    response = await home_click(slack, ActionId.HOME_OPEN_THREAD, decided_id)
+    assert response.status_code == 200 and not slack.fake.calls  # Slack opens the link itself
 
 
 async def test_only_the_users_workspace_and_channels_they_are_in(slack):

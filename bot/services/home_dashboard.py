@@ -3,6 +3,7 @@ was decided, only from the channels Slack says they're in. Read-only."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -20,7 +21,7 @@ from bot.domain.questions import (
 from bot.domain.tallies import Tally
 from bot.services import guards
 from bot.services.state import DecisionState, build_state
-from storage.models import Decision
+from storage.models import Answer, Decision, OwnerAssignment
 from storage.repositories import dashboard_repo, decision_repo
 
 COMING_UP_DAYS = 30
@@ -100,15 +101,16 @@ async def _states(
     since = (
         await dashboard_repo.failure_counts_of(**scope, since_decided=True) if since_decided else {}
     )
+    answers_by: dict[int, list[Answer]] = defaultdict(list)
+    for answer in answers:  # oldest first, kept in order
+        answers_by[answer.decision_id].append(answer)
+    owners_by: dict[int, list[OwnerAssignment]] = defaultdict(list)
+    for owner in owners:
+        owners_by[owner.decision_id].append(owner)
     found = []
     for d in decisions:
         assert d.id is not None
-        state = build_state(
-            d,
-            [a for a in answers if a.decision_id == d.id],
-            [o for o in owners if o.decision_id == d.id],
-            counts.get(d.id, {}),
-        )
+        state = build_state(d, answers_by[d.id], owners_by[d.id], counts.get(d.id, {}))
         found.append((state, since.get(d.id, {})))
     return found
 

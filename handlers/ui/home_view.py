@@ -86,7 +86,9 @@ def _needs_entry(item: NeedsYou, link: str | None) -> list[Block]:
             "you haven't answered " + ", ".join(ANSWER_LABELS[k].lower() for k in item.unanswered)
         )
     missing = "; ".join(item.missing) or "nothing: it's ready to decide"
-    text = f"{_title(item.state)}\n{fit('; '.join(why), 600)}\n*Missing:* {fit(missing, 1500)}"
+    reasons = "; ".join(why)
+    reasons = reasons[:1].upper() + reasons[1:]
+    text = f"{_title(item.state)}\n{fit(reasons, 600)}\n*Missing:* {fit(missing, 1500)}"
     return [section(text), _actions(item.state, link, rerun=False)]
 
 
