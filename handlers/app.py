@@ -20,6 +20,7 @@ from bot.llm.client import build_llm
 from bot.settings import Settings
 from handlers.coalesce import Coalescer
 from handlers.listeners import (
+    app_home,
     context_summary,
     cost_actions,
     decision_actions,
@@ -46,6 +47,7 @@ LISTENER_MODULES = (
     review_buttons,
     failure_shortcut,
     cost_actions,
+    app_home,
 )
 
 BOLT_ACK_POLL = 0.05

@@ -351,3 +351,31 @@ def view_meta(body: dict[str, Any]) -> ModalMeta:
         return ModalMeta.model_validate(json.loads(_dict(body.get("view")).get("private_metadata")))
     except (ValueError, TypeError, ValidationError):
         raise StaleButton() from None
+
+
+# App Home -----------------------------------------------------------------------------------
+
+
+class HomeOpened(_Model):
+    team_id: SlackId
+    user_id: SlackId
+    tab: str
+
+
+def home_opened_of(body: dict[str, Any]) -> HomeOpened | None:
+    """An ``app_home_opened`` event; None for anything unreadable (nothing is published)."""
+    event = _dict(body.get("event"))
+    try:
+        return HomeOpened(
+            team_id=_str(body.get("team_id")) or _dict(event.get("view")).get("team_id"),
+            user_id=event.get("user"),
+            tab=event.get("tab") if isinstance(event.get("tab"), str) else "",
+        )
+    except ValidationError:
+        return None
+
+
+def home_click(body: dict[str, Any]) -> tuple[Click, int]:
+    """A button on the App Home: its value is the decision id; there is no channel."""
+    click = click_of(body)
+    return click, number(click.value)

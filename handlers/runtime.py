@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -16,6 +16,9 @@ from bot.llm.client import LLM
 from bot.settings import Settings
 from handlers.coalesce import Coalescer
 from handlers.slack_calls import is_admin, user_tz
+
+if TYPE_CHECKING:
+    from handlers.home_refresh import HomeRefresher
 
 T = TypeVar("T")
 
@@ -53,6 +56,8 @@ class Runtime:
     refresher: Coalescer[MessageRef] = field(init=False)
     llm: LLM | None = None
     """The process's one model client; None without OPENAI_API_KEY (see build_llm)."""
+    home: HomeRefresher | None = None
+    """Publishes App Home tabs (set by handlers.listeners.app_home)."""
 
     async def call(self, service: Callable[..., Awaitable[T]], /, **kwargs: Any) -> T:
         """One service call in a session of its own (the service owns the transaction)."""

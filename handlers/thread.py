@@ -110,6 +110,8 @@ async def refresh(
     runtime: Runtime, team_id: str, decision_id: int, keys: Iterable[MessageKey | str]
 ) -> None:
     """Bring these messages up to date; concurrent callers share the work."""
+    if runtime.home is not None:  # and, a little later, the Home tabs of who's involved
+        runtime.home.changed(team_id, decision_id)
     await asyncio.gather(
         *(
             runtime.refresher.run((team_id, decision_id, str(key)))

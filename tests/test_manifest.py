@@ -29,6 +29,8 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "views_update": set(),
     "views_push": set(),
     "views_publish": set(),
+    "auth_test": set(),
+    "users_conversations": {"channels:read", "groups:read", "im:read", "mpim:read"},
 }
 LISTENER_SCOPES = {"/ragft": {"commands"}, "app_mention": {"app_mentions:read"}}
 _CALL = re.compile(r"\b(?:client|runtime\.client)\.([a-z]+_[A-Za-z0-9_]+)\(")
@@ -69,7 +71,11 @@ def test_manifest_declares_the_command_events_and_interactivity(name: str):
     manifest = _manifest(name)
     [command] = manifest["features"]["slash_commands"]
     assert command["command"] == "/ragft"
-    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_mention"]
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == [
+        "app_mention",
+        "app_home_opened",
+    ]
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     socket = manifest["settings"]["socket_mode_enabled"]
     assert socket is (name == "manifest.socket.json")

@@ -147,3 +147,13 @@ def require_costs_editable(decision: Decision, user_id: str) -> None:
             f"Decision #{decision.id} is {decision.status}, so its costs are kept as they were."
         )
     require_facilitator(decision, user_id, "change the cost assumptions")
+
+
+def require_visible(decision: Decision, channel_ids: frozenset[str]) -> None:
+    """For the App Home: the person must be in the decision's channel (Slack says which
+    conversations they're in). Otherwise it's as if the decision didn't exist."""
+    if decision.channel_id not in channel_ids:
+        raise NotFound(
+            f"There's no decision #{decision.id} in a channel you're in. Open the App Home "
+            "again to see yours."
+        )

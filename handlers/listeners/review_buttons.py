@@ -7,14 +7,14 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
-from bot.services import decision_records, review_routine
+from bot.services import review_routine
 from handlers import payloads
+from handlers.rerun import rerun_diagnostic
 from handlers.runtime import Runtime, runtime_of
 from handlers.slack_calls import post_message
-from handlers.thread import post_thread, refresh_root
+from handlers.thread import refresh_root
 from handlers.ui.command_replies import cadence_text
 from handlers.ui.ids import ActionId, matcher
-from handlers.ui.mrkdwn import mention
 from handlers.ui.review_messages import reviewed_note, snoozed_note
 from storage.models import Decision, utcnow
 
@@ -51,21 +51,7 @@ async def snooze(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext)
 async def rerun(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     await ack()
     rt, (click, decision_id) = runtime_of(context), payloads.decision_click(body)
-    new = await rt.call(review_routine.rerun, **click.at(decision_id), user_id=click.user_id)
-    assert new.id is not None
-    team = {"team_id": click.team_id}
-    await post_thread(rt, await rt.call(decision_records.current_state, **team, decision_id=new.id))
-    new = await rt.call(decision_records.current_decision, **team, decision_id=new.id)
-    old = await rt.call(decision_records.current_decision, **team, decision_id=decision_id)
-    link = (await rt.client.chat_getPermalink(channel=new.channel_id, message_ts=new.thread_ts))[
-        "permalink"
-    ]
-    await _in_thread(
-        rt,
-        old,
-        f"🔁 {mention(click.user_id)} re-ran the diagnostic as <{link}|decision #{new.id}>, "
-        "prefilled with this one's answers. Once it's decided, it replaces this one.",
-    )
+    await rerun_diagnostic(rt, **click.at(decision_id), user_id=click.user_id)
 
 
 async def cadence_selected(

@@ -29,6 +29,10 @@ class ActionId(StrEnum):
     RERUN = "review_rerun"
     CADENCE = "review_cadence"
     COSTS = "verdict_costs"
+    HOME_OPEN_THREAD = "home_open_thread"
+    HOME_EXPORT = "home_export"
+    HOME_LOG_FAILURE = "home_log_failure"
+    HOME_RERUN = "home_rerun"
 
 
 class CallbackId(StrEnum):

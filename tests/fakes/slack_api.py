@@ -20,6 +20,10 @@ Defaults worth knowing:
   ids are posted into the DM ``D…`` with that user;
 - a call is recorded once its response is decided (after ``delay``), so anything a test sees in
   ``calls`` is already reflected in ``messages()`` and friends. ``Call.at`` is the arrival time;
+- channel membership: ``set_channel(..., members=[...])`` names who is in a channel (default:
+  everybody); ``users.conversations`` and ``conversations.members`` page through it with
+  ``limit`` and ``cursor``, and a private channel shows only when the bot is in it too;
+- ``views.publish`` takes only ``home`` views, and checks their blocks with slack_sdk's models;
 - ``trigger_id`` values are single-use (``exchanged_trigger_id`` on reuse), as in Slack; message
   blocks are capped at 50, view blocks at 100, modal titles at 24 characters;
 - ``slow(method, seconds)`` delays one method only, and ``arrived(method)`` counts the requests
@@ -44,6 +48,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 
 from . import BackgroundServer
 
@@ -189,6 +196,8 @@ class FakeSlack(BackgroundServer):
             "conversations.info": self._conversations_info,
             "conversations.replies": self._conversations_replies,
             "conversations.open": self._conversations_open,
+            "conversations.members": self._conversations_members,
+            "users.conversations": self._users_conversations,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
         }
@@ -301,13 +310,17 @@ class FakeSlack(BackgroundServer):
         is_private: bool = False,
         is_member: bool = True,
         name: str | None = None,
+        members: list[str] | None = None,
     ) -> None:
-        """Configure a channel. Unconfigured channels are public and the bot is a member."""
+        """Configure a channel. Unconfigured channels are public and the bot is a member.
+        ``members`` are the people in it (for ``users.conversations`` and
+        ``conversations.members``); None: everybody."""
         with self._lock:
             self._channels[channel_id] = {
                 "is_private": is_private,
                 "is_member": is_member,
                 "name": name or f"channel-{channel_id.lower()}",
+                "members": None if members is None else list(members),
             }
 
     def set_replies(self, channel: str, thread_ts: str, messages: list[dict[str, Any]]) -> None:
@@ -755,15 +768,88 @@ class FakeSlack(BackgroundServer):
             return _error("hash_conflict")
         return self._build_view(args.get("view"), view_id=current["id"])
 
+    def _check_view_models(self, view: Any) -> dict[str, Any] | None:
+        """What Slack would refuse in a view's blocks, checked with slack_sdk's models."""
+        if not isinstance(view, dict):
+            return None
+        try:
+            View(**{k: v for k, v in view.items() if k != "blocks"}, blocks=view.get("blocks"))
+            for block in view.get("blocks") or []:
+                parsed = Block.parse(block)
+                if parsed is None:
+                    raise SlackObjectFormationError(f"unknown block {block!r}")
+                parsed.to_dict()
+        except (SlackObjectFormationError, TypeError, ValueError, KeyError) as exc:
+            return _error("invalid_blocks", response_metadata={"messages": [f"[ERROR] {exc}"]})
+        return None
+
     def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = args.get("user_id")
         if not user_id:
             return _error("invalid_arguments")
+        view = args.get("view")
+        if isinstance(view, dict) and view.get("type") != "home":
+            return _error("invalid_arguments")
+        if problem := self._check_view_models(view):
+            return problem
         existing = self.home_views.get(user_id)
         result = self._build_view(args.get("view"), view_id=existing["id"] if existing else None)
         if result["ok"]:
             self.home_views[user_id] = result["view"]
         return result
+
+    def _known_channels(self) -> list[str]:
+        seen = {channel for channel, _ in self._messages} | set(self._channels)
+        return sorted(c for c in seen if not c.startswith("D"))
+
+    def _in_channel(self, channel: str, user: str) -> bool:
+        members = self._channel_config(channel).get("members")
+        return members is None or user in members
+
+    def _page(self, items: list[Any], args: dict[str, Any]) -> tuple[list[Any], str]:
+        """Cursor pagination as Slack does it: ``limit`` (default 100), ``cursor``."""
+        try:
+            limit = max(1, min(int(args.get("limit") or 100), 999))
+            start = int(args.get("cursor") or 0)
+        except ValueError:
+            return [], "invalid"
+        end = start + limit
+        return items[start:end], (str(end) if end < len(items) else "")
+
+    def _users_conversations(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The channels ``user`` is in. As with a bot token, a private one is listed only when
+        the bot is in it too."""
+        user = args.get("user") or self.bot_user_id
+        types = set(str(args.get("types") or "public_channel").split(","))
+        found = []
+        for channel in self._known_channels():
+            cfg = self._channel_config(channel)
+            kind = "private_channel" if cfg["is_private"] else "public_channel"
+            if kind not in types or not self._in_channel(channel, user):
+                continue
+            if cfg["is_private"] and not cfg["is_member"]:
+                continue
+            info = self._channel_info(channel)
+            info.pop("is_member")  # users.conversations omits is_member and num_members
+            found.append(info)
+        page, cursor = self._page(found, args)
+        if cursor == "invalid":
+            return _error("invalid_cursor")
+        return {"ok": True, "channels": page, "response_metadata": {"next_cursor": cursor}}
+
+    def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = args.get("channel")
+        if not channel:
+            return _error("channel_not_found")
+        cfg = self._channel_config(channel)
+        if cfg["is_private"] and not cfg["is_member"]:
+            return _error("channel_not_found")
+        members = cfg.get("members")
+        everyone = sorted(self._users) if members is None else list(members)
+        page, cursor = self._page(everyone, args)
+        if cursor == "invalid":
+            return _error("invalid_cursor")
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self._users.get(args.get("user", ""))
