@@ -20,6 +20,7 @@ from bot.llm.client import build_llm
 from bot.settings import Settings
 from handlers.coalesce import Coalescer
 from handlers.listeners import (
+    analysis_buttons,
     context_summary,
     decision_actions,
     failure_shortcut,
@@ -44,6 +45,7 @@ LISTENER_MODULES = (
     context_summary,
     review_buttons,
     failure_shortcut,
+    analysis_buttons,
 )
 
 BOLT_ACK_POLL = 0.05

@@ -28,6 +28,10 @@ class ActionId(StrEnum):
     SNOOZE = "review_snooze"
     RERUN = "review_rerun"
     CADENCE = "review_cadence"
+    START_ANALYSIS = "analysis_start"
+    ANALYSIS_CATEGORY = "analysis_category"
+    ANALYSIS_NOTE = "analysis_note"
+    ANALYSIS_NEXT = "analysis_next"
 
 
 class CallbackId(StrEnum):
@@ -39,6 +43,7 @@ class CallbackId(StrEnum):
     SUMMARY = "summary"
     LOG_FAILURE = "log_failure"
     """The message shortcut "Log AI failure" and the modal it opens."""
+    ANALYSIS_NOTE = "analysis_note"
 
 
 class BlockId(StrEnum):
@@ -52,6 +57,7 @@ class BlockId(StrEnum):
     SUMMARY = "summary"
     FAILURE = "failure"
     VERDICT = "verdict"
+    ANALYSIS = "analysis"
 
 
 class InputId(StrEnum):
@@ -68,6 +74,7 @@ class InputId(StrEnum):
     TEST_EXPECTED = "test_expected"
     SUMMARY = "summary"
     DECISION = "decision"
+    NOTE = "note"
 
 
 def action_id(action: ActionId, *suffix: object) -> str:
