@@ -78,3 +78,4 @@ class Changed:
     team_id: str
     analysis_id: int
     batch: int
+    decision_id: int

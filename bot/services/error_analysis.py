@@ -177,7 +177,8 @@ async def _reading(
 
 def _changed(analysis: AnalysisSession, failure_id: int) -> Changed:
     assert analysis.id is not None
-    return Changed(analysis.team_id, analysis.id, batch_of(analysis.failure_ids.index(failure_id)))
+    batch = batch_of(analysis.failure_ids.index(failure_id))
+    return Changed(analysis.team_id, analysis.id, batch, analysis.decision_id)
 
 
 async def read_failure(

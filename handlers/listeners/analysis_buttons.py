@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
+from bot.domain.questions import MessageKey
 from bot.services import error_analysis
 from bot.services.analysis_views import BatchView, Changed
 from handlers import analysis_payloads, payloads
@@ -16,6 +17,7 @@ from handlers.coalesce import Coalescer
 from handlers.modal_acks import submitted
 from handlers.runtime import Runtime, runtime_of
 from handlers.slack_calls import post_message, tell
+from handlers.thread import refresh
 from handlers.ui.analysis_messages import (
     batch_done_message,
     batch_message,
@@ -80,8 +82,11 @@ async def start(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) 
         user_id=click.user_id,
     )
     view, decision = started.view, started.view.decision
+    ts = view.analysis.message_ts.get(str(view.batch))
+    if not started.started and ts is None and view.items:  # its batch never reached Slack
+        await _post_batch(rt, view)
+        return
     if not started.started:
-        ts = view.analysis.message_ts.get(str(view.batch))
         where = ""
         if ts:
             link = await rt.client.chat_getPermalink(channel=decision.channel_id, message_ts=ts)
@@ -116,6 +121,9 @@ async def category(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContex
         now=utcnow(),
     )
     await _refresh(rt, changed)
+    # Like Review & correct: the thread's failure counts and conditions follow.
+    keys = [MessageKey.FAILURES, MessageKey.ROOT]
+    await refresh(rt, changed.team_id, changed.decision_id, keys)
 
 
 async def open_note(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -171,7 +179,7 @@ async def next_batch(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltCont
         batch=batch,
         user_id=click.user_id,
     )
-    await _refresh(rt, Changed(click.team_id, analysis_id, batch))
+    await _refresh(rt, Changed(click.team_id, analysis_id, batch, done.decision.id or 0))
     summary = batch_done_message(done, click.user_id)
     channel, thread = done.decision.channel_id, done.decision.thread_ts
     await post_message(
