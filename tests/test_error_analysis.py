@@ -368,3 +368,21 @@ async def test_stale_and_foreign_clicks_are_refused(slack):
     assert await failures(slack) == before
     async with slack.sessions() as session:
         assert (await session.exec(select(AnalysisReading))).all() == []
+
+
+async def test_two_clicks_on_start_at_once_open_one_analysis(slack):
+    decision = await decided(slack)
+    await log_all(slack, KNOWLEDGE)
+    review = await send_review(slack, decision)
+    await asyncio.gather(
+        start(slack, review, user=MARCO, settle=False),
+        start(slack, review, user=PRIYA, settle=False),
+    )
+    await slack.idle()
+    assert len(batches(slack, decision)) == 1
+    started = [
+        m for m in in_thread(slack, decision) if "started the *error analysis*" in text_of(m)
+    ]
+    assert len(started) == 1
+    told = slack.ephemerals(MARCO) + slack.ephemerals(PRIYA)
+    assert len([t for t in told if "already under way" in t["text"]]) == 1

@@ -5,6 +5,7 @@ last state."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -26,6 +27,10 @@ from handlers.ui.analysis_messages import (
 )
 from handlers.ui.ids import ActionId, CallbackId, InputId, matcher
 from storage.models import utcnow
+
+REPOST_AFTER = timedelta(minutes=1)
+"""A batch still unposted this long after the analysis started never reached Slack: a click on
+*Start error analysis* posts it. Sooner, another click is probably posting it right now."""
 
 BatchKey = tuple[str, int, int]
 """(team_id, analysis_id, batch)."""
@@ -83,8 +88,9 @@ async def start(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) 
     )
     view, decision = started.view, started.view.decision
     ts = view.analysis.message_ts.get(str(view.batch))
-    if not started.started and ts is None and view.items:  # its batch never reached Slack
-        await _post_batch(rt, view)
+    stuck = utcnow() - view.analysis.created_at > REPOST_AFTER
+    if not started.started and ts is None and view.items and stuck:
+        await _post_batch(rt, view)  # its batch never reached Slack (Slack refused it, say)
         return
     if not started.started:
         where = ""

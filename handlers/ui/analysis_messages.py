@@ -126,10 +126,11 @@ def batch_message(view: BatchView) -> Message:
             )
         )
     else:
+        control = "Finish the analysis" if view.is_last else f"Next {BATCH_SIZE}"
         blocks.append(
             context(
-                f"{read} of {len(view.items)} read. *Next {BATCH_SIZE}* appears once every "
-                "failure here has a confirmed or changed category."
+                f"{read} of {len(view.items)} read. *{control}* appears once every failure "
+                "here has a confirmed or changed category."
             )
         )
     text = f"Error analysis of #{view.decision.id}: batch {view.batch + 1}, {read} read"
