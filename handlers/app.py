@@ -20,6 +20,7 @@ from bot.llm.client import build_llm
 from bot.settings import Settings
 from handlers.coalesce import Coalescer
 from handlers.listeners import (
+    analysis_buttons,
     app_home,
     context_summary,
     cost_actions,
@@ -48,6 +49,7 @@ LISTENER_MODULES = (
     failure_shortcut,
     cost_actions,
     app_home,
+    analysis_buttons,
 )
 
 BOLT_ACK_POLL = 0.05

@@ -174,3 +174,52 @@ class ContextTest(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
     completed_at: datetime | None = None
+
+
+class AnalysisSession(SQLModel, table=True):
+    """A quarterly error analysis: the team reads a review period's failures, 10 at a time."""
+
+    __table_args__ = (sa.UniqueConstraint("decision_id", "period_end", name="uq_analysis_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    decision_id: int = Field(foreign_key="decision.id", index=True)
+    period_start: datetime
+    period_end: datetime
+    seed: int
+    failure_ids: list[int] = Field(default_factory=list, sa_type=JSON)
+    """The sample, in reading order (fixed when the session starts)."""
+    batches_shown: int = 1
+    created_by: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    message_ts: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    """ts of each batch's message, keyed by the batch number (from 0)."""
+
+
+class AnalysisReading(SQLModel, table=True):
+    """One failure as the team read it in an analysis: once per failure, the last reader wins."""
+
+    __table_args__ = (sa.UniqueConstraint("analysis_id", "failure_id", name="uq_analysis_reading"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    analysis_id: int = Field(foreign_key="analysissession.id", index=True)
+    failure_id: int = Field(foreign_key="failureexample.id")
+    category: str | None = Field(default=None, max_length=16)
+    note: str | None = None
+    read_by: str = Field(max_length=32)
+    read_at: datetime = Field(default_factory=utcnow)
+
+
+class AnalysisReadingHistory(SQLModel, table=True):
+    """Every click and note of a reading: who set what, when, and what it was before."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    analysis_id: int = Field(foreign_key="analysissession.id", index=True)
+    failure_id: int = Field(foreign_key="failureexample.id")
+    read_by: str = Field(max_length=32)
+    old_category: str | None = Field(default=None, max_length=16)
+    category: str | None = Field(default=None, max_length=16)
+    note: str | None = None
+    changed_at: datetime = Field(default_factory=utcnow)

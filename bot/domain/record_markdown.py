@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.costs import CostEstimate
+from bot.domain.failure_modes import ModeCount
 from bot.domain.questions import (
     ANSWER_LABELS,
     ANSWER_MESSAGE,
@@ -48,6 +49,8 @@ class RecordFacts:
     participants: Sequence[str]
     recommendation: Recommendation
     costs: CostEstimate
+    failure_modes: Sequence[ModeCount] = ()
+    """What the team's error analyses named, most frequent first."""
 
 
 def _date(moment: datetime | None) -> str:
@@ -72,6 +75,22 @@ def _choice_section(state: RecordFacts, key: AnswerKey) -> list[str]:
     elif choice.tie:
         lines.append("- **Team answer:** unresolved (split)")
     return lines
+
+
+def _failure_modes_section(modes: Sequence[ModeCount]) -> list[str]:
+    if not modes:
+        return []
+    out = [
+        "",
+        "## Failure modes found",
+        "",
+        "| Failure mode | Category | Failures |",
+        "|---|---|---:|",
+    ]
+    for mode in modes:
+        label = " ".join(mode.label.split()).replace("|", "\\|").replace("<", "&lt;")
+        out.append(f"| {label} | {mode.category.capitalize()} | {mode.count} |")
+    return out
 
 
 def render_record(state: RecordFacts) -> str:
@@ -132,6 +151,7 @@ def render_record(state: RecordFacts) -> str:
         out += ["", "The facilitator accepted the verdict."]
     if decision.context_summary:
         out += ["", "## Context", "", decision.context_summary]
+    out += _failure_modes_section(state.failure_modes)
     out += ["", "## First-year cost", "", "| Approach | First year |", "|---|---:|"]
     out += [f"| {name} | {amount} |" for name, amount in state.costs.as_table_rows()]
     out += ["", f"**Next review:** {_date(decision.next_review_at)}", ""]

@@ -141,22 +141,37 @@ async def correct_failure(
     category: str,
     user_id: str,
 ) -> FailureExample:
-    if category not in set(FailureCategory):
-        raise UserError(f"`{category}` isn't a failure category.")
     async with session.begin():
         await guards.in_channel(session, team_id, channel_id, decision_id)
-        existing = await failure_repo.get_failure(
-            session=session, team_id=team_id, failure_id=failure_id
+        return await correct_failure_in(
+            session, team_id, decision_id, failure_id, category, user_id
         )
-        if existing is None or existing.decision_id != decision_id:
-            raise NotFound("That failure no longer exists.")
-        failure = await failure_repo.correct_failure_category(
-            session=session,
-            team_id=team_id,
-            failure_id=failure_id,
-            category=category,
-            corrected_by=user_id,
-        )
-        if failure is None:
-            raise NotFound("That failure no longer exists.")
-        return failure
+
+
+async def correct_failure_in(
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    failure_id: int,
+    category: str,
+    user_id: str,
+) -> FailureExample:
+    """A person sets a failure's category (Review & correct, the error analysis), inside the
+    caller's transaction, after the caller checked the decision: it counts as human-set."""
+    if category not in set(FailureCategory):
+        raise UserError(f"`{category}` isn't a failure category.")
+    existing = await failure_repo.get_failure(
+        session=session, team_id=team_id, failure_id=failure_id
+    )
+    if existing is None or existing.decision_id != decision_id:
+        raise NotFound("That failure no longer exists.")
+    failure = await failure_repo.correct_failure_category(
+        session=session,
+        team_id=team_id,
+        failure_id=failure_id,
+        category=category,
+        corrected_by=user_id,
+    )
+    if failure is None:
+        raise NotFound("That failure no longer exists.")
+    return failure

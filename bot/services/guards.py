@@ -11,9 +11,10 @@ from collections.abc import Awaitable, Callable
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.errors import NotAllowed, NotFound
+from bot.domain.failure_modes import BATCH_SIZE
 from bot.domain.lifecycle import DecisionStatus
-from storage.models import Decision
-from storage.repositories import decision_repo
+from storage.models import AnalysisSession, Decision
+from storage.repositories import analysis_repo, decision_repo
 
 OPENED_IN_ITS_OWN_CHANNEL = "*"
 """The channel of a modal opened before ragft recorded it in ``private_metadata``: such a modal
@@ -156,4 +157,34 @@ def require_visible(decision: Decision, channel_ids: frozenset[str]) -> None:
         raise NotFound(
             f"There's no decision #{decision.id} in a channel you're in. Open the App Home "
             "again to see yours."
+        )
+
+
+# The error analysis ------------------------------------------------------------------------------
+
+
+async def analysis_in_channel(
+    session: AsyncSession, team_id: str, channel_id: str, analysis_id: int, *, lock: bool = False
+) -> tuple[AnalysisSession, Decision]:
+    """An error analysis named by a click: this workspace's, of a decision of this channel."""
+    analysis = await analysis_repo.get_session(
+        session=session, team_id=team_id, analysis_id=analysis_id, for_update=lock
+    )
+    if analysis is None:
+        raise NotFound("That error analysis isn't in this workspace, so nothing changed.")
+    decision = await in_channel(session, team_id, channel_id, analysis.decision_id)
+    require_reviewed_still(decision)
+    return analysis, decision
+
+
+def require_in_sample(analysis: AnalysisSession, failure_id: int) -> None:
+    if failure_id not in analysis.failure_ids[: analysis.batches_shown * BATCH_SIZE]:
+        raise NotFound("That failure isn't in this error analysis, so nothing changed.")
+
+
+def require_current_batch(analysis: AnalysisSession, batch: int) -> None:
+    if batch != analysis.batches_shown - 1:
+        raise NotAllowed(
+            f"Batch {batch + 1} of this error analysis is already closed, so nothing changed: "
+            "the batch to read now is further down the thread."
         )

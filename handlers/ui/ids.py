@@ -33,6 +33,10 @@ class ActionId(StrEnum):
     HOME_EXPORT = "home_export"
     HOME_LOG_FAILURE = "home_log_failure"
     HOME_RERUN = "home_rerun"
+    START_ANALYSIS = "analysis_start"
+    ANALYSIS_CATEGORY = "analysis_category"
+    ANALYSIS_NOTE = "analysis_note"
+    ANALYSIS_NEXT = "analysis_next"
 
 
 class CallbackId(StrEnum):
@@ -45,6 +49,7 @@ class CallbackId(StrEnum):
     LOG_FAILURE = "log_failure"
     """The message shortcut "Log AI failure" and the modal it opens."""
     COSTS = "costs"
+    ANALYSIS_NOTE = "analysis_note"
 
 
 class BlockId(StrEnum):
@@ -58,6 +63,7 @@ class BlockId(StrEnum):
     SUMMARY = "summary"
     FAILURE = "failure"
     VERDICT = "verdict"
+    ANALYSIS = "analysis"
 
 
 class InputId(StrEnum):
@@ -76,6 +82,7 @@ class InputId(StrEnum):
     DECISION = "decision"
     COST = "cost"
     """Prefix of the Costs modal's inputs: ``cost|<assumption key>``."""
+    NOTE = "note"
 
 
 def action_id(action: ActionId, *suffix: object) -> str:

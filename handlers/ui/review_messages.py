@@ -26,6 +26,7 @@ from bot.domain.review_schedule import CADENCE_DAYS
 from bot.domain.tallies import percent, quarters_text, trend_line
 from bot.services.review_evidence import Evidence
 from bot.services.state import DecisionState
+from handlers.ui.analysis_messages import start_button
 from handlers.ui.blocks import Message, button, condition_line, context, render, section
 from handlers.ui.ids import ActionId, BlockId, CallbackId, InputId, action_id, pack
 from handlers.ui.mrkdwn import HEADER, MODAL_TITLE, OPTION, fit, mention, safe, slack_date
@@ -145,6 +146,7 @@ def review_message(
                 button("Reviewed", action_id(ActionId.REVIEWED), str(state.id), "primary"),
                 button("Snooze a week", action_id(ActionId.SNOOZE), str(state.id)),
                 button("Re-run the diagnostic", action_id(ActionId.RERUN), str(state.id)),
+                start_button(state.id, now),
                 cadence_select(state.id, decision.review_cadence_days),
             ],
         )
