@@ -21,6 +21,7 @@ from bot.settings import Settings
 from handlers.coalesce import Coalescer
 from handlers.listeners import (
     context_summary,
+    decide_buttons,
     decision_actions,
     failure_shortcut,
     mentions,
@@ -38,6 +39,7 @@ log = logging.getLogger("ragft")
 LISTENER_MODULES = (
     slash_command,
     decision_actions,
+    decide_buttons,
     modal_submissions,
     mentions,
     perfect_context,

@@ -61,9 +61,9 @@ async def test_whole_journey_to_a_hybrid_decision_and_its_record(slack):
 
     # Someone else can't decide; the facilitator can.
     slack.fake.add_user(SRE)
-    await slack.click(ActionId.DECIDE, str(d), user=SRE)
+    await slack.decide(d, user=SRE)
     assert "Only the facilitator" in slack.replies(SRE)[-1]["text"]
-    await slack.click(ActionId.DECIDE, str(d), user=PM)
+    await slack.decide(d, user=PM)
     verdict = text_of(await slack.message_of("verdict"))
     assert "Verdict: Hybrid: fine-tune for behavior, retrieve knowledge" in verdict
     assert "*Hybrid:*" in verdict and "*RAG:* $24k–$60k" in verdict
