@@ -65,7 +65,7 @@ async def test_whole_journey_to_a_hybrid_decision_and_its_record(slack):
     assert "Only the facilitator" in slack.replies(SRE)[-1]["text"]
     await slack.decide(d, user=PM)
     verdict = text_of(await slack.message_of("verdict"))
-    assert "Verdict: Hybrid: fine-tune for behavior, retrieve knowledge" in verdict
+    assert "*The rule's verdict:* Hybrid: fine-tune for behavior, retrieve knowledge" in verdict
     assert "*Hybrid:*" in verdict and "*RAG:* $24k–$60k" in verdict
     await slack.click(ActionId.ACCEPT, str(d), user=PM)
 
@@ -73,7 +73,7 @@ async def test_whole_journey_to_a_hybrid_decision_and_its_record(slack):
     [upload] = slack.fake.uploads
     record = upload["content"]
     assert upload["thread_ts"] == decision.thread_ts
-    assert "# Decision record" in record and "Contract assistant tone & format" in record
+    assert "# Decision record" in record and "Contract assistant tone \\& format" in record
     assert f"- **Deciders:** <@{PM}>" in record and f"<@{ML}>" in record and f"<@{SRE}>" in record
     assert f"- Behavior: <@{ML}>, <@{SRE}>" in record
     assert "- **Team answer:** Both (settled by the facilitator)" in record
@@ -81,5 +81,5 @@ async def test_whole_journey_to_a_hybrid_decision_and_its_record(slack):
     assert f"- Deployment & rollback: <@{SRE}>" in record
     assert "- Labeled examples: 4,200" in record
     assert "## Verdict: Hybrid: fine-tune for behavior, retrieve knowledge" in record
-    assert "The facilitator accepted the verdict." in record
+    assert "The facilitator accepted the rule's verdict." in record
     assert "**Next review:**" in record

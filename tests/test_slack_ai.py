@@ -430,7 +430,18 @@ async def test_a_model_that_takes_30_s_never_delays_an_ack(ai_slack, fake_openai
         submission(CallbackId.ADD_FAILURES, failures_values("quoted last year's prices")),
         submission(CallbackId.CONTEXT_TEST, context_test_values()),
         signing.interactive(
-            signing.block_action(action_id=ActionId.DECIDE, value=str(decision_id))
+            signing.block_action(
+                action_id=ActionId.DECIDE,
+                value=str(decision_id),
+                response_url=ai_slack.fake.response_url("act-decide"),
+            )
+        ),
+        signing.interactive(
+            signing.block_action(
+                action_id=ActionId.CONFIRM_DECIDE,
+                value=str(decision_id),
+                response_url=ai_slack.fake.response_url("act-decide"),
+            )
         ),
     ]
     acks = []

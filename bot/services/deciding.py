@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.domain.errors import UserError
 from bot.domain.lifecycle import ReminderKind
 from bot.domain.outcome import FOLLOW_UP_DAYS, outcome_label, outcome_of
-from bot.domain.questions import Verdict
+from bot.domain.questions import MessageKey, Verdict
 from bot.services import guards
 from bot.services.answering import open_decision
 from bot.services.review_routine import (
@@ -147,9 +147,9 @@ async def verdict_posted(
         decision = await guards.decision_in_team(
             session=session, team_id=team_id, decision_id=decision_id, for_update=True
         )
-        first = "verdict" not in decision.message_ts
+        first = MessageKey.VERDICT not in decision.message_ts
         if first:
-            decision.message_ts = {**decision.message_ts, "verdict": ts}
+            decision.message_ts = {**decision.message_ts, MessageKey.VERDICT.value: ts}
             session.add(decision)
         row = await reminder_repo.pending(
             session=session, team_id=team_id, decision_id=decision_id, kind=ReminderKind.VERDICT
@@ -166,7 +166,7 @@ async def verdict_pending(*, session: AsyncSession, team_id: str, decision_id: i
         decision = await guards.decision_in_team(
             session=session, team_id=team_id, decision_id=decision_id
         )
-        return "verdict" not in decision.message_ts
+        return MessageKey.VERDICT not in decision.message_ts
 
 
 async def check_override(
