@@ -24,6 +24,7 @@ from handlers.listeners import (
     app_home,
     context_summary,
     cost_actions,
+    decide_buttons,
     decision_actions,
     failure_shortcut,
     mentions,
@@ -41,6 +42,7 @@ log = logging.getLogger("ragft")
 LISTENER_MODULES = (
     slash_command,
     decision_actions,
+    decide_buttons,
     modal_submissions,
     mentions,
     perfect_context,

@@ -23,6 +23,7 @@ from bot.services import reminder_work
 from bot.services.state import DecisionState
 from bot.settings import Settings
 from handlers.coalesce import Coalescer
+from handlers.record_delivery import NotReadyFollowUpDeliverer, VerdictDeliverer
 from handlers.runtime import Runtime
 from handlers.slack_calls import post_message, slack_error, user_tz
 from handlers.thread import refresh_root, render_message
@@ -196,6 +197,8 @@ def deliverers(runtime: Runtime) -> Mapping[ReminderKind, Deliver]:
     return {
         ReminderKind.QUARTERLY_REVIEW: ReviewDeliverer(runtime),
         ReminderKind.REVISIT: NudgeDeliverer(runtime),
+        ReminderKind.VERDICT: VerdictDeliverer(runtime),
+        ReminderKind.NOT_READY_FOLLOW_UP: NotReadyFollowUpDeliverer(runtime),
     }
 
 

@@ -20,7 +20,10 @@ from handlers.ui.verdict_message import verdict_message
 
 log = logging.getLogger("ragft")
 
-MESSAGE_GONE = frozenset({"message_not_found", "channel_not_found", "is_archived"})
+MESSAGE_DELETED = "message_not_found"
+"""The only error that retires a posted message: it is then posted again in the thread."""
+CHANNEL_UNAVAILABLE = frozenset({"channel_not_found", "is_archived"})
+"""The channel can't be updated now; the message is kept, and later refreshes try again."""
 
 
 def build_message(state: DecisionState, key: MessageKey) -> Message:
@@ -95,15 +98,32 @@ async def render_message(runtime: Runtime, key: MessageRef) -> None:
             channel=state.decision.channel_id, ts=ts, text=message.text, blocks=message.blocks
         )
     except SlackApiError as exc:
-        if slack_error(exc) not in MESSAGE_GONE:
+        error = slack_error(exc)
+        if error in CHANNEL_UNAVAILABLE:
+            # The click that asked for this refresh was saved; keep the message, so a refresh
+            # after the channel is back (unarchived, the bot re-added) shows it again.
+            log.warning("decision #%s: can't update the %s message (%s)", decision_id, which, error)
+            return
+        if error != MESSAGE_DELETED:
             raise
-        # Someone deleted it, or the channel was archived: the click that asked for this refresh
-        # was saved, so stop updating the message instead of failing every later click.
-        log.warning("decision #%s: %s message is gone (%s)", decision_id, which, slack_error(exc))
-        async with runtime.sessions() as session:
-            await decision_records.forget_message(
-                session=session, team_id=team_id, decision_id=decision_id, which=which
-            )
+        log.warning(
+            "decision #%s: the %s message was deleted; posting it again", decision_id, which
+        )
+        await _post_again(runtime, state, which, message)
+
+
+async def _post_again(runtime: Runtime, state: DecisionState, which: str, message: Message) -> None:
+    """Someone deleted a message the decision needs: post it again in the thread, so the
+    decision stays answerable, and update that one from now on."""
+    decision = state.decision
+    ts = await post_message(
+        runtime.client,
+        channel=decision.channel_id,
+        thread_ts=decision.thread_ts,
+        text=message.text,
+        blocks=message.blocks,
+    )
+    await save_message_ts(runtime, state, {which: ts})
 
 
 async def refresh(

@@ -223,3 +223,26 @@ class AnalysisReadingHistory(SQLModel, table=True):
     category: str | None = Field(default=None, max_length=16)
     note: str | None = None
     changed_at: datetime = Field(default_factory=utcnow)
+
+
+class DecisionRecord(SQLModel, table=True):
+    """What a decision was made on, frozen when it was decided (``DecisionSnapshot`` JSON)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    decision_id: int = Field(foreign_key="decision.id", unique=True)
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RecordAmendment(SQLModel, table=True):
+    """A change of a decided decision's outcome: who, when, from, to, why."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    decision_id: int = Field(foreign_key="decision.id", index=True)
+    amended_by: str = Field(max_length=32)
+    amended_at: datetime = Field(default_factory=utcnow)
+    from_outcome: str = Field(max_length=16)
+    to_outcome: str = Field(max_length=16)
+    reason: str

@@ -95,6 +95,13 @@ class SlackApp:
         )
         return await self.action(payload, settle=settle)
 
+    async def decide(self, decision_id: int, *, user: str = FACILITATOR, settle=True, **kw):
+        """Press *Decide*, then *Confirm* on the ephemeral confirmation."""
+        await self.click(ActionId.DECIDE, str(decision_id), user=user, **kw)
+        return await self.click(
+            ActionId.CONFIRM_DECIDE, str(decision_id), user=user, settle=settle, **kw
+        )
+
     async def answer(self, decision_id: int, question: str, value: str, *, user: str, settle=True):
         return await self.click(
             ActionId.ANSWER,

@@ -204,7 +204,7 @@ async def seed(slack: SlackApp, *, with_model: bool) -> fuzz.World:
     decided = await slack.decision()
     for question, value in fuzz.QUESTIONS.items():
         await slack.answer(decided.id, question, value, user=MARCO)
-    await slack.click(ActionId.DECIDE, str(decided.id))
+    await slack.decide(decided.id)
     await slack.command(f"log {decided.id} quoted last year's prices | https://example.com/1")
     await slack.click(ActionId.REVIEW_FAILURES, str(decided.id))
     view = fake.calls_to("views.open")[-1].args["view"]

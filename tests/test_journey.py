@@ -61,11 +61,11 @@ async def test_whole_journey_to_a_hybrid_decision_and_its_record(slack):
 
     # Someone else can't decide; the facilitator can.
     slack.fake.add_user(SRE)
-    await slack.click(ActionId.DECIDE, str(d), user=SRE)
+    await slack.decide(d, user=SRE)
     assert "Only the facilitator" in slack.replies(SRE)[-1]["text"]
-    await slack.click(ActionId.DECIDE, str(d), user=PM)
+    await slack.decide(d, user=PM)
     verdict = text_of(await slack.message_of("verdict"))
-    assert "Verdict: Hybrid: fine-tune for behavior, retrieve knowledge" in verdict
+    assert "*The rule's verdict:* Hybrid: fine-tune for behavior, retrieve knowledge" in verdict
     assert "· Hybrid $" in verdict and "Year one: RAG $" in verdict
     assert "Fine-tuning addresses at most 68% of the failures you logged" in verdict
     await slack.click(ActionId.ACCEPT, str(d), user=PM)
@@ -74,7 +74,7 @@ async def test_whole_journey_to_a_hybrid_decision_and_its_record(slack):
     [upload] = slack.fake.uploads
     record = upload["content"]
     assert upload["thread_ts"] == decision.thread_ts
-    assert "# Decision record" in record and "Contract assistant tone & format" in record
+    assert "# Decision record" in record and "Contract assistant tone \\& format" in record
     assert f"- **Deciders:** <@{PM}>" in record and f"<@{ML}>" in record and f"<@{SRE}>" in record
     assert f"- Behavior: <@{ML}>, <@{SRE}>" in record
     assert "- **Team answer:** Both (settled by the facilitator)" in record
@@ -82,5 +82,5 @@ async def test_whole_journey_to_a_hybrid_decision_and_its_record(slack):
     assert f"- Deployment & rollback: <@{SRE}>" in record
     assert "- Labeled examples: 4,200" in record
     assert "## Verdict: Hybrid: fine-tune for behavior, retrieve knowledge" in record
-    assert "The facilitator accepted the verdict." in record
+    assert "The facilitator accepted the rule's verdict." in record
     assert "**Next review:**" in record

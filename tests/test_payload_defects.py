@@ -42,7 +42,7 @@ async def start(slack, title: str, *, user: str = FACILITATOR, channel: str = CH
 
 
 async def decide(slack, decision_id: int, *, user: str = FACILITATOR, channel: str = CHANNEL):
-    await slack.click(ActionId.DECIDE, str(decision_id), user=user, channel_id=channel)
+    await slack.decide(decision_id, user=user, channel_id=channel)
     assert (await slack.decision(decision_id)).status == "decided"
 
 

@@ -38,7 +38,7 @@ async def decided(slack, title: str = "Billing assistant", **answers) -> Decisio
     decision_id = (await slack.decision()).id
     for question, value in answers.items():
         await slack.answer(decision_id, question, value, user=PRIYA)
-    await slack.click(ActionId.DECIDE, str(decision_id))
+    await slack.decide(decision_id)
     return await slack.decision(decision_id)
 
 
@@ -81,7 +81,7 @@ async def test_deciding_schedules_the_first_review_at_ten_on_a_weekday_in_the_fa
 async def test_cadence_command_shows_and_changes_the_schedule(slack):
     decision = await decided(slack)
     await slack.command("cadence")
-    [shown] = slack.replies(FACILITATOR)
+    shown = slack.replies(FACILITATOR)[-1]
     assert f"Decision #{decision.id} is reviewed *quarterly* (90 days)" in shown["text"]
 
     await slack.command(f"cadence {decision.id} monthly")
@@ -187,7 +187,7 @@ async def test_a_due_review_posts_tally_trend_chart_conditions_and_a_pointer(sla
     await slack.command("Billing assistant")
     decision_id = (await slack.decision()).id
     await slack.pick_user(decision_id, "evaluation", PRIYA)
-    await slack.click(ActionId.DECIDE, str(decision_id))
+    await slack.decide(decision_id)
     decision = await slack.decision(decision_id)
     for why in [*BEHAVIOR[:3], "quoted last year's prices"]:
         await slack.command(f"log {why}")
@@ -249,7 +249,7 @@ async def test_rerun_starts_a_prefilled_decision_that_supersedes_the_old_one_onc
     await slack.answer(old_id, "knowledge_change", "stable", user=MARCO)
     await slack.pick_user(old_id, "evaluation", MARCO)
     await slack.command(f"log {old_id} {BEHAVIOR[0]}")
-    await slack.click(ActionId.DECIDE, str(old_id))
+    await slack.decide(old_id)
 
     await slack.click(ActionId.RERUN, str(old_id), user=MARCO)
     new = await slack.decision()
@@ -275,7 +275,7 @@ async def test_rerun_starts_a_prefilled_decision_that_supersedes_the_old_one_onc
     assert (await slack.decision()).id == new.id
     assert "already being re-run" in slack.replies(PRIYA)[-1]["text"]
 
-    await slack.click(ActionId.DECIDE, str(new.id), user=MARCO)
+    await slack.decide(new.id, user=MARCO)
     old = await slack.decision(old_id)
     assert old.status == "superseded" and old.next_review_at is None
     assert {r.status for r in await reminders(slack, old_id)} == {"cancelled"}

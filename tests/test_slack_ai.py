@@ -320,7 +320,7 @@ async def test_deciding_drafts_the_context_from_human_messages_for_the_facilitat
 ):
     decision_id = await start(ai_slack)
     seed_discussion(ai_slack, await ai_slack.decision())
-    await ai_slack.click(ActionId.DECIDE, str(decision_id))
+    await ai_slack.decide(decision_id)
 
     [request] = fake_openai.requests
     sent = request["messages"][-1]["content"]
@@ -359,7 +359,7 @@ async def test_deciding_drafts_the_context_from_human_messages_for_the_facilitat
 async def test_the_facilitator_can_edit_the_draft_before_it_is_kept(ai_slack):
     decision_id = await start(ai_slack)
     seed_discussion(ai_slack, await ai_slack.decision())
-    await ai_slack.click(ActionId.DECIDE, str(decision_id))
+    await ai_slack.decide(decision_id)
     [draft] = ai_slack.ephemerals(FACILITATOR)
     edit = next(
         e for b in draft["blocks"] if b["type"] == "actions" for e in b["elements"]
@@ -381,7 +381,7 @@ async def test_the_facilitator_can_edit_the_draft_before_it_is_kept(ai_slack):
 
 async def test_without_a_key_deciding_explains_and_offers_to_write_the_context(slack):
     decision_id = await start(slack)
-    await slack.click(ActionId.DECIDE, str(decision_id))
+    await slack.decide(decision_id)
     [told] = slack.ephemerals(FACILITATOR)
     assert "OPENAI_API_KEY" in told["text"] or "OPENAI_API_KEY" in text_of(told)
     write = next(
@@ -396,7 +396,7 @@ async def test_without_history_scopes_the_facilitator_can_still_write_the_contex
 ):
     decision_id = await start(ai_slack)
     ai_slack.fake.fail_next("conversations.replies", error="missing_scope")
-    await ai_slack.click(ActionId.DECIDE, str(decision_id))
+    await ai_slack.decide(decision_id)
     assert fake_openai.requests == []
     [told] = ai_slack.ephemerals(FACILITATOR)
     assert "couldn't read this thread" in text_of(told) and "missing_scope" in text_of(told)
@@ -430,7 +430,18 @@ async def test_a_model_that_takes_30_s_never_delays_an_ack(ai_slack, fake_openai
         submission(CallbackId.ADD_FAILURES, failures_values("quoted last year's prices")),
         submission(CallbackId.CONTEXT_TEST, context_test_values()),
         signing.interactive(
-            signing.block_action(action_id=ActionId.DECIDE, value=str(decision_id))
+            signing.block_action(
+                action_id=ActionId.DECIDE,
+                value=str(decision_id),
+                response_url=ai_slack.fake.response_url("act-decide"),
+            )
+        ),
+        signing.interactive(
+            signing.block_action(
+                action_id=ActionId.CONFIRM_DECIDE,
+                value=str(decision_id),
+                response_url=ai_slack.fake.response_url("act-decide"),
+            )
         ),
     ]
     acks = []

@@ -22,7 +22,7 @@ async def test_only_the_facilitator_or_an_admin_can_decide(slack):
     assert "verdict" not in (await slack.decision()).message_ts
 
     slack.fake.add_user(PRIYA, is_admin=True)
-    await slack.click(ActionId.DECIDE, str(decision_id), user=PRIYA)
+    await slack.decide(decision_id, user=PRIYA)
     decision = await slack.decision()
     assert (decision.status, decision.verdict, decision.decided_by) == ("decided", "rag", PRIYA)
 
@@ -31,18 +31,19 @@ async def test_deciding_posts_the_verdict_and_freezes_the_questions(slack):
     decision_id = await start(slack)
     await slack.answer(decision_id, "problem_type", "knowledge", user=PRIYA)
     await slack.answer(decision_id, "knowledge_change", "weekly", user=MARCO)
-    await slack.click(ActionId.DECIDE, str(decision_id))
+    await slack.decide(decision_id)
 
     verdict = await slack.message_of("verdict")
     assert verdict["thread_ts"] == (await slack.decision()).thread_ts
     shown = text_of(verdict)
-    assert "Verdict: Start with RAG" in shown
+    assert "Decision: RAG (the rule's verdict)" in shown
+    assert "*The rule's verdict:* Start with RAG" in shown
     assert "Ship RAG. Log failures aggressively." in shown
     assert "Year one: RAG $24.9k–$75.8k · Fine-tuning $57.3k–$247k" in shown
     assert "Accept verdict" in shown and "Record a different choice" in shown
 
     root = text_of(await slack.message_of("root"))
-    assert "*Decided:* Start with RAG" in root and "Decide" not in root.split("\n")
+    assert "*Decided:* *RAG* (the rule's verdict)" in root and "Decide" not in root.split("\n")
     q1 = await slack.message_of("problem_type")
     assert not [b for b in q1["blocks"] if b["type"] == "actions"]
 
@@ -52,7 +53,7 @@ async def test_deciding_posts_the_verdict_and_freezes_the_questions(slack):
 
 async def test_the_facilitator_accepts_or_records_a_different_choice(slack):
     decision_id = await start(slack)
-    await slack.click(ActionId.DECIDE, str(decision_id))
+    await slack.decide(decision_id)
 
     await slack.click(ActionId.OVERRIDE, str(decision_id), user=MARCO)
     assert "Only the facilitator" in slack.replies(MARCO)[-1]["text"]
@@ -77,14 +78,14 @@ async def test_the_facilitator_accepts_or_records_a_different_choice(slack):
     assert (decision.verdict, decision.final_choice) == ("rag", "hybrid")
     assert decision.final_choice_reason == "Tone matters & <!here> legal asked"
     shown = text_of(await slack.message_of("verdict"))
-    assert "chose *Hybrid: fine-tune for behavior, retrieve knowledge* instead" in shown
+    assert "chose *Hybrid* instead" in shown
     assert "Tone matters &amp; &lt;!here&gt; legal asked" in shown
     assert "Accept verdict" not in shown
 
 
 async def test_accepting_keeps_the_verdict(slack):
     decision_id = await start(slack)
-    await slack.click(ActionId.DECIDE, str(decision_id))
+    await slack.decide(decision_id)
     await slack.click(ActionId.ACCEPT, str(decision_id))
     assert (await slack.decision()).final_choice == "rag"
     assert f"Accepted by <@{FACILITATOR}>" in text_of(await slack.message_of("verdict"))
@@ -112,11 +113,11 @@ async def test_list_and_status_show_this_channels_decisions(slack):
 
     first = await start(slack, "Billing assistant")
     await slack.command("Contract summariser", channel="C0OTHER001")
-    await slack.click(ActionId.DECIDE, str(first))
+    await slack.decide(first)
 
     await slack.command("list")
     listed = text_of(slack.replies(FACILITATOR)[-1])
-    assert f"#{first} Billing assistant" in listed and "decided: Start with RAG" in listed
+    assert f"#{first} Billing assistant" in listed and "decided: RAG (the rule's verdict)" in listed
     assert "Contract summariser" not in listed
 
     await slack.command("status")
@@ -131,7 +132,7 @@ async def test_export_uploads_the_record_to_the_thread(slack):
     decision_id = await start(slack, "Billing <assistant>")
     await slack.answer(decision_id, "problem_type", "knowledge", user=PRIYA)
     await slack.pick_user(decision_id, "evaluation", MARCO)
-    await slack.click(ActionId.DECIDE, str(decision_id))
+    await slack.decide(decision_id)
     await slack.command(f"export #{decision_id}")
 
     [upload] = slack.fake.uploads
@@ -139,7 +140,7 @@ async def test_export_uploads_the_record_to_the_thread(slack):
     assert upload["channel_id"] == CHANNEL and upload["thread_ts"] == decision.thread_ts
     assert upload["filename"] == f"ragft-decision-{decision_id}.md"
     record = upload["content"]
-    assert record.startswith(f"# Decision record #{decision_id}: Billing <assistant>")
+    assert record.startswith(f"# Decision record #{decision_id}: Billing \\<assistant\\>")
     assert f"- Knowledge: <@{PRIYA}>" in record
     assert f"- Evaluation: <@{MARCO}>" in record
     assert "- Deployment & rollback: — nobody — (gap)" in record
@@ -207,7 +208,7 @@ async def test_failures_logged_in_the_thread_after_deciding_queue_a_nudge_check(
             return list((await session.exec(query)).all())
 
     assert await revisits() == []  # still open: nothing to revisit yet
-    await slack.click(ActionId.DECIDE, str(decision_id))
+    await slack.decide(decision_id)
     await slack.submit(CallbackId.ADD_FAILURES, values, decision_id)
     thread_ts = (await slack.decision()).thread_ts
     mention = signing.app_mention(
@@ -224,14 +225,14 @@ async def test_two_decide_clicks_at_once_post_one_verdict(slack):
     decision_id = await start(slack)
     slack.fake.add_user(PRIYA, is_admin=True)
     await asyncio.gather(
-        slack.click(ActionId.DECIDE, str(decision_id), settle=False),
-        slack.click(ActionId.DECIDE, str(decision_id), user=PRIYA, settle=False),
+        slack.click(ActionId.CONFIRM_DECIDE, str(decision_id), settle=False),
+        slack.click(ActionId.CONFIRM_DECIDE, str(decision_id), user=PRIYA, settle=False),
     )
     await slack.idle()
-    verdicts = [m for m in slack.fake.messages(CHANNEL) if "Verdict:" in text_of(m)]
+    verdicts = [m for m in slack.fake.messages(CHANNEL) if "The rule's verdict:" in text_of(m)]
     assert len(verdicts) == 1
     told = slack.replies(FACILITATOR) + slack.replies(PRIYA)
-    assert len(told) == 1 and "already decided" in told[0]["text"]
+    assert len([t for t in told if "already decided" in t["text"]]) == 1
 
 
 async def test_a_failed_verdict_post_still_leaves_the_review_scheduled(slack):
@@ -239,13 +240,16 @@ async def test_a_failed_verdict_post_still_leaves_the_review_scheduled(slack):
 
     decision_id = await start(slack)
     slack.fake.fail_next("chat.postMessage", error="fatal_error")
-    await slack.click(ActionId.DECIDE, str(decision_id))
+    await slack.decide(decision_id)
     assert "Slack said fatal_error" in slack.replies(FACILITATOR)[-1]["text"]
     decision = await slack.decision()
     assert decision.status == "decided" and decision.next_review_at is not None
     async with slack.sessions() as session:
-        [review] = (await session.exec(select(Reminder))).all()
-    assert (review.kind, review.status) == ("quarterly_review", "pending")
+        found = (await session.exec(select(Reminder).order_by(Reminder.kind))).all()
+    assert [(r.kind, r.status) for r in found] == [
+        ("quarterly_review", "pending"),
+        ("verdict", "pending"),  # the verdict's outbox row: the sweep posts it
+    ]
 
 
 async def test_a_decision_id_cannot_reach_into_another_channel(slack):

@@ -47,7 +47,7 @@ async def test_user_text_cannot_ping_or_mention_anyone(slack):
     decision_id = (await slack.decision()).id
     values = {InputId.PASTE: {InputId.PASTE: signing.text_value("<!here> it was <!everyone>")}}
     await slack.submit(CallbackId.ADD_FAILURES, values, decision_id)
-    await slack.click(ActionId.DECIDE, str(decision_id))
+    await slack.decide(decision_id)
     await slack.click(ActionId.REVIEW_FAILURES, str(decision_id))
 
     posted = [c.args for c in slack.fake.calls if c.method.startswith(("chat.", "views."))]

@@ -269,7 +269,10 @@ async def test_a_deleted_question_message_does_not_break_later_clicks(slack):
     await slack.answer(decision_id, "problem_type", "behavior", user=MARCO)
     assert slack.replies(PRIYA) == [] and slack.replies(MARCO) == []
     decision = await slack.decision()
-    assert "problem_type" not in decision.message_ts  # no longer updated
+    again = decision.message_ts["problem_type"]  # posted again in the thread, and kept up to date
+    assert again != q1_ts
+    shown = text_of(slack.fake.message(CHANNEL, again))
+    assert f"<@{PRIYA}>" in shown and f"<@{MARCO}>" in shown
     assert "❔ *Fails even with perfect context*" in text_of(await slack.message_of("root"))
     async with slack.sessions() as session:
         assert len((await session.exec(select(Answer))).all()) == 2

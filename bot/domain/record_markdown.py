@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.costs import CostEstimate
+from bot.domain.decision_snapshot import Amendment
 from bot.domain.failure_modes import ModeCount
+from bot.domain.markdown_escape import escape_block, escape_inline
+from bot.domain.outcome import outcome_headline, outcome_label
 from bot.domain.questions import (
     ANSWER_LABELS,
     ANSWER_MESSAGE,
@@ -27,7 +30,8 @@ from bot.domain.team_choice import TeamChoice
 
 @dataclass(frozen=True)
 class RecordFacts:
-    """What the record shows of a decision."""
+    """What the record shows of a decision: as it was at the decision once decided (the frozen
+    snapshot), with what happened since kept apart."""
 
     id: int
     title: str
@@ -51,6 +55,11 @@ class RecordFacts:
     costs: CostEstimate
     failure_modes: Sequence[ModeCount] = ()
     """What the team's error analyses named, most frequent first."""
+    outcome: str | None = None
+    """What the team chose (None while open)."""
+    amendments: Sequence[Amendment] = ()
+    since_decision: FailureCounts | None = None
+    """Failures logged since the decision."""
 
 
 def _date(moment: datetime | None) -> str:
@@ -99,15 +108,17 @@ def render_record(state: RecordFacts) -> str:
     verdict = Verdict(decision.verdict) if decision.verdict else rec.verdict
     deciders = state.participants
     out = [
-        f"# Decision record #{state.id}: {decision.title}",
+        f"# Decision record #{state.id}: {escape_inline(decision.title)}",
         "",
         f"- **Status:** {decision.status}",
         f"- **Started:** {_date(decision.created_at)} by {_user(decision.facilitator_id)}",
         f"- **Decided:** {_date(decision.decided_at)}"
         + (f" by {_user(decision.decided_by)}" if decision.decided_by else ""),
         f"- **Deciders:** {', '.join(_user(u) for u in deciders)}",
-        "",
     ]
+    if state.outcome:
+        out.append(f"- **{outcome_headline(state.outcome, decision.verdict)}**")
+    out.append("")
     for question in QUESTIONS:
         out += [f"## Q{question.number}. {question.title}", "", f"_{question.prompt}_", ""]
         choices = [key for key in CHOICE_LABELS if ANSWER_MESSAGE[key] == question.key]
@@ -134,25 +145,61 @@ def render_record(state: RecordFacts) -> str:
             source = f" (from {_user(by)})" if by else ""
             out.append(f"- Labeled examples: {count}{source}")
         out.append("")
+    out += _outcome_section(state)
     out += [f"## Verdict: {VERDICT_LABELS[verdict]}", ""]
     for condition in rec.conditions:
         mark = "✓" if condition.holds else ("✗" if condition.known else "?")
         out.append(f"- {mark} {CONDITION_LABELS[condition.condition]}: {condition.why}")
     out += ["", "### Reasons", ""] + [f"- {r.text}" for r in rec.reasons]
     out += ["", "### Next steps", ""] + [f"{i}. {s}" for i, s in enumerate(rec.next_steps, 1)]
-    if decision.final_choice and decision.final_choice != decision.verdict:
-        out += [
-            "",
-            f"### The team chose: {VERDICT_LABELS[Verdict(decision.final_choice)]}",
-            "",
-            decision.final_choice_reason or "",
-        ]
-    elif decision.final_choice:
-        out += ["", "The facilitator accepted the verdict."]
     if decision.context_summary:
-        out += ["", "## Context", "", decision.context_summary]
+        out += ["", "## Context", "", escape_block(decision.context_summary)]
     out += _failure_modes_section(state.failure_modes)
     out += ["", "## First-year cost", "", "| Approach | First year |", "|---|---:|"]
     out += [f"| {name} | {amount} |" for name, amount in state.costs.as_table_rows()]
+    out += _since_section(state)
     out += ["", f"**Next review:** {_date(decision.next_review_at)}", ""]
     return "\n".join(out)
+
+
+def _outcome_section(state: RecordFacts) -> list[str]:
+    """The team's outcome, leading the rule's verdict, and its amendments."""
+    if not state.outcome:
+        return []
+    out = [f"## Decision: {outcome_label(state.outcome)}", ""]
+    if state.verdict and state.outcome != state.verdict:
+        out.append(
+            f"The team chose {outcome_label(state.outcome)}; the rule said "
+            f"{VERDICT_LABELS[Verdict(state.verdict)]}."
+        )
+        if state.final_choice_reason:
+            out += ["", f"**Why:** {escape_block(state.final_choice_reason)}"]
+    elif state.final_choice:
+        out.append("The facilitator accepted the rule's verdict.")
+    else:
+        out.append("The rule's verdict, not yet accepted by the facilitator.")
+    if state.amendments:
+        out += ["", "### Amendments", ""]
+        for a in state.amendments:
+            out.append(
+                f"- {_date(a.amended_at)} by {_user(a.amended_by)}: "
+                f"{outcome_label(a.from_outcome)} → {outcome_label(a.to_outcome)}. "
+                f"Why: {escape_inline(a.reason)}"
+            )
+    out.append("")
+    return out
+
+
+def _since_section(state: RecordFacts) -> list[str]:
+    f = state.since_decision
+    if f is None:
+        return []
+    return [
+        "",
+        "## Since the decision",
+        "",
+        "This record shows the decision as it was made. Since then:",
+        "",
+        f"- {f.analysed} more failures logged: {f.knowledge} knowledge, {f.behavior} behavior, "
+        f"{f.unclear} unclear.",
+    ]

@@ -132,18 +132,6 @@ async def save_message_ts(
         return decision
 
 
-async def forget_message(
-    *, session: AsyncSession, team_id: str, decision_id: int, which: str
-) -> None:
-    async with session.begin():
-        decision = await decision_repo.get_decision(
-            session=session, team_id=team_id, decision_id=decision_id, for_update=True
-        )
-        if decision is not None:
-            decision.message_ts = {k: v for k, v in decision.message_ts.items() if k != which}
-            session.add(decision)
-
-
 async def archive_orphan(*, session: AsyncSession, team_id: str, decision_id: int) -> None:
     """A decision whose root message could not be posted can never be answered: hide it."""
     async with session.begin():

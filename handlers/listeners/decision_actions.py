@@ -1,5 +1,5 @@
 """Buttons and selects in a decision thread: answering, settling, owners, the Q3 and Q4 modals,
-Decide, and accepting or changing the verdict."""
+and accepting or changing the verdict (Decide is in ``decide_buttons``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from bot.domain.questions import ANSWER_MESSAGE, AnswerKey, MessageKey, OwnerRole, Verdict
 from bot.services import answering, deciding, decision_records, failure_logging, guards
 from handlers import payloads
-from handlers.announce import announce_decided
 from handlers.runtime import Runtime, runtime_of
 from handlers.thread import refresh
 from handlers.ui import decision_modals as modals
@@ -124,19 +123,6 @@ async def correct_failure(ack: AsyncAck, body: dict[str, Any], context: AsyncBol
     await refresh(rt, click.team_id, meta.decision_id, [MessageKey.FAILURES, MessageKey.ROOT])
 
 
-async def decide(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
-    await ack()
-    rt, (click, decision_id) = runtime_of(context), payloads.decision_click(body)
-    decided = await rt.call(
-        deciding.decide,
-        **click.at(decision_id),
-        user_id=click.user_id,
-        is_admin=rt.admin_check(click.user_id),
-        tz_of=rt.tz_of,
-    )
-    await announce_decided(rt, decided)
-
-
 async def accept(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     await ack()
     rt, (click, decision_id) = runtime_of(context), payloads.decision_click(body)
@@ -152,7 +138,9 @@ async def override(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContex
         deciding.check_override, **click.at(decision_id), user_id=click.user_id
     )
     verdict = Verdict(decision.verdict or Verdict.RAG)
-    await _open(rt, click, modals.override_modal(decision_id, verdict, decision.channel_id))
+    outcome = Verdict(decision.final_choice) if decision.final_choice else None
+    view = modals.override_modal(decision_id, verdict, decision.channel_id, outcome)
+    await _open(rt, click, view)
 
 
 LISTENERS = {
@@ -163,7 +151,6 @@ LISTENERS = {
     ActionId.ADD_FAILURES: add_failures,
     ActionId.REVIEW_FAILURES: review_failures,
     ActionId.CORRECT_FAILURE: correct_failure,
-    ActionId.DECIDE: decide,
     ActionId.ACCEPT: accept,
     ActionId.OVERRIDE: override,
 }

@@ -14,6 +14,7 @@ from bot.domain.failure_lines import (
     parse_failure_line,
     parse_failure_lines,
 )
+from bot.domain.outcome import outcome_of
 from bot.domain.questions import MessageKey, parse_count
 from bot.services import answering, deciding
 from handlers import payloads
@@ -104,8 +105,13 @@ async def override(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContex
     submission = await submitted(ack, body, required)
     if submission is None:
         return
-    await ack()
     choice, reason = submission.selected(InputId.CHOICE), submission.text(InputId.REASON)
+    try:
+        outcome_of(choice)
+    except UserError as error:
+        await reject(ack, submission, InputId.CHOICE, str(error))
+        return
+    await ack()
     rt = runtime_of(context)
     await rt.call(
         deciding.record_final_choice,

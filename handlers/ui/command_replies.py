@@ -8,13 +8,15 @@ from datetime import datetime
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
 
 from bot.domain.lifecycle import DecisionStatus, ReminderStatus
-from bot.domain.questions import VERDICT_LABELS, Verdict
+from bot.domain.outcome import outcome_phrase
+from bot.domain.questions import VERDICT_LABELS
 from bot.domain.tallies import percent
 from bot.services.state import DecisionState
 from handlers.ui.assistance_messages import usage_line
 from handlers.ui.blocks import Message, condition_line, context, render, section
 from handlers.ui.mrkdwn import mention, safe, slack_date
 from handlers.ui.question_messages import failure_tally
+from handlers.ui.record_lines import amendment_lines, outcome_text, since_line
 from handlers.ui.review_messages import cadence_label
 from storage.models import Decision, Reminder
 
@@ -42,8 +44,10 @@ def help_message(note: str | None = None) -> Message:
 
 
 def _status_word(decision: Decision) -> str:
-    if decision.verdict:
-        return f"{decision.status}: {VERDICT_LABELS[Verdict(decision.verdict)]}"
+    """``decided: Hybrid (the rule said Start with RAG)``: the team's outcome leads."""
+    outcome = decision.final_choice or decision.verdict
+    if outcome:
+        return f"{decision.status}: {outcome_phrase(outcome, decision.verdict)}"
     return str(decision.status)
 
 
@@ -75,20 +79,47 @@ def list_message(decisions: Sequence[Decision], channel_id: str) -> Message:
 def status_message(state: DecisionState, extra: Sequence[str] = ()) -> Message:
     decision = state.decision
     rec = state.recommendation
-    blocks: list[Block] = [
-        HeaderBlock(text=f"#{state.id} status"),
-        section(f"*{safe(decision.title, 300)}* · {_status_word(decision)}"),
-        section("\n".join(condition_line(c) for c in rec.conditions)),
-        section(f"*The rule says now:* {VERDICT_LABELS[rec.verdict]}"),
-        DividerBlock(),
-        section(f"*Failures logged*\n{failure_tally(state)}"),
-    ]
+    if state.snapshot is None:
+        blocks: list[Block] = [
+            HeaderBlock(text=f"#{state.id} status"),
+            section(f"*{safe(decision.title, 300)}* · {_status_word(decision)}"),
+            section("\n".join(condition_line(c) for c in rec.conditions)),
+            section(f"*The rule says now:* {VERDICT_LABELS[rec.verdict]}"),
+            DividerBlock(),
+            section(f"*Failures logged*\n{failure_tally(state)}"),
+        ]
+    else:
+        blocks = _decided_status(state)
     if decision.next_review_at:
         blocks.append(section(f"*Next review:* {slack_date(decision.next_review_at)}"))
     if usage := usage_line(decision):
         blocks.append(section(usage))
     blocks.extend(section(line) for line in extra)
     return render(f"Status of decision #{state.id}", blocks)
+
+
+def _decided_status(state: DecisionState) -> list[Block]:
+    """A decided decision's status: its record as at the decision, then what changed since."""
+    decision, rec = state.decision, state.recommendation
+    outcome = outcome_text(state) or "no outcome"
+    when = slack_date(decision.decided_at) if decision.decided_at else "—"
+    blocks: list[Block] = [
+        HeaderBlock(text=f"#{state.id} status"),
+        section(f"*{safe(decision.title, 300)}* · {decision.status}"),
+        section(f"*Decision:* {outcome}\nDecided by {mention(decision.decided_by)} on {when}"),
+        section(
+            "*At the decision*\n"
+            + "\n".join(condition_line(c) for c in rec.conditions)
+            + f"\n*Failures logged* (at the decision)\n{failure_tally(state)}"
+        ),
+    ]
+    blocks.extend(section(line) for line in amendment_lines(state)[-10:])
+    since = [since_line(state) or ""]
+    now = state.rule_now.verdict
+    if now != rec.verdict:
+        since.append(f"On today's data the rule would say {VERDICT_LABELS[now]}.")
+    blocks += [DividerBlock(), section(" ".join(since))]
+    return blocks
 
 
 def routine_lines(decision: Decision, troubled: Sequence[Reminder]) -> list[str]:

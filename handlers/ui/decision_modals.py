@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.domain.outcome import OUTCOME_LABELS
 from bot.domain.questions import FAILURE_CATEGORY_LABELS, VERDICT_LABELS, FailureCategory, Verdict
 from handlers.ui.blocks import context, section
 from handlers.ui.ids import ActionId, BlockId, CallbackId, InputId, action_id, pack
@@ -131,14 +132,26 @@ def labeled_examples_modal(
     )
 
 
-def override_modal(decision_id: int, verdict: Verdict, channel_id: str) -> dict[str, Any]:
+def override_modal(
+    decision_id: int, verdict: Verdict, channel_id: str, outcome: Verdict | None = None
+) -> dict[str, Any]:
+    """A different choice than the verdict; once the team has chosen, an amendment of it.
+    "Not ready" is never offered: it isn't an outcome."""
+    current = outcome or verdict
     options = [
         Option(text=fit(label, 75), value=choice)
-        for choice, label in VERDICT_LABELS.items()
-        if choice != verdict
+        for choice, label in OUTCOME_LABELS.items()
+        if choice != current
     ]
+    intro = f"The rule's verdict is *{VERDICT_LABELS[verdict]}*. The record keeps both."
+    if outcome is not None:
+        intro = (
+            f"The outcome on record is *{OUTCOME_LABELS[outcome]}* (the rule said "
+            f"{VERDICT_LABELS[verdict]}). Changing it is an amendment: the record keeps who, "
+            "when, from, to and why."
+        )
     blocks: list[Block] = [
-        section(f"The rule's verdict is *{VERDICT_LABELS[verdict]}*. The record keeps both."),
+        section(intro),
         InputBlock(
             block_id=InputId.CHOICE,
             label="What the team chose",

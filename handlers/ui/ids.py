@@ -18,6 +18,8 @@ class ActionId(StrEnum):
     OWNER = "owner"
     LABELED_EXAMPLES = "labeled_examples"
     DECIDE = "decide"
+    CONFIRM_DECIDE = "decide_confirm"
+    CANCEL_DECIDE = "decide_cancel"
     ACCEPT = "verdict_accept"
     OVERRIDE = "verdict_override"
     RUN_CONTEXT_TEST = "context_test_run"

@@ -162,6 +162,13 @@ def failure_tally(state: DecisionState) -> str:
 
 def _failures_blocks(state: DecisionState) -> list[Block]:
     blocks: list[Block] = [section(failure_tally(state))]
+    if state.since_decision is not None:  # the tally above is the one the decision was made on
+        blocks.append(
+            context(
+                f"At the decision. *Since the decision:* {state.since_decision.analysed} more "
+                "logged (see `/ragft status`)."
+            )
+        )
     elements = [
         button("Add failures", action_id(ActionId.ADD_FAILURES), str(state.id), style="primary"),
         button("Review & correct", action_id(ActionId.REVIEW_FAILURES), str(state.id)),

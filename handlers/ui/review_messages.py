@@ -21,7 +21,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.nudges import Nudge
-from bot.domain.questions import OWNER_ROLE_LABELS, VERDICT_LABELS, OwnerRole, Verdict
+from bot.domain.outcome import outcome_label, outcome_phrase
+from bot.domain.questions import OWNER_ROLE_LABELS, VERDICT_LABELS, OwnerRole
 from bot.domain.review_schedule import CADENCE_DAYS
 from bot.domain.tallies import percent, quarters_text, trend_line
 from bot.services.review_evidence import Evidence
@@ -55,7 +56,7 @@ def cadence_select(decision_id: int, days: int) -> StaticSelectElement:
 
 def _verdict(decision: Decision) -> str:
     chosen = decision.final_choice or decision.verdict
-    return VERDICT_LABELS[Verdict(chosen)] if chosen else "no verdict"
+    return f"*{outcome_phrase(chosen, decision.verdict)}*" if chosen else "no verdict"
 
 
 # After deciding ----------------------------------------------------------------------------------
@@ -92,7 +93,7 @@ def review_message(
     chart_attached: bool = True,
 ) -> Message:
     decision = state.decision
-    rec = state.recommendation
+    rec = state.rule_now  # the review weighs today's evidence against the outcome on record
     kind = cadence_label(decision.review_cadence_days)
     current, previous = evidence.current, evidence.previous
     shares = (
@@ -122,11 +123,12 @@ def review_message(
         ),
     ]
     now_says = VERDICT_LABELS[rec.verdict]
-    if decision.verdict and rec.verdict != decision.verdict:
+    outcome = state.outcome
+    if outcome and rec.verdict != outcome:
         blocks.append(
             section(
-                f"⚠️ *The rule now says:* {now_says}, not "
-                f"{VERDICT_LABELS[Verdict(decision.verdict)]}. Consider re-running the diagnostic."
+                f"⚠️ *The rule now says:* {now_says}, but the team chose "
+                f"{outcome_label(outcome)}. Consider re-running the diagnostic."
             )
         )
     else:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block, HeaderBlock
 
 from bot.domain.lifecycle import DecisionStatus
-from bot.domain.questions import QUESTIONS, VERDICT_LABELS, Verdict
+from bot.domain.questions import QUESTIONS, VERDICT_LABELS
 from bot.services.state import DecisionState
 from handlers.ui.blocks import Message, button, condition_line, context, render, section
 from handlers.ui.ids import ActionId, action_id
 from handlers.ui.mrkdwn import HEADER, fit, mention, safe, slack_date
 from handlers.ui.question_messages import QUESTION_PROGRESS
+from handlers.ui.record_lines import amendment_lines, outcome_text, since_line
 
 
 def _progress(state: DecisionState) -> str:
@@ -52,17 +53,15 @@ def root_message(state: DecisionState) -> Message:
 
 
 def _decided_line(state: DecisionState) -> str:
+    """The outcome on record, as at the decision; what happened since is labelled so."""
     decision = state.decision
-    verdict = Verdict(decision.verdict) if decision.verdict else None
-    label = VERDICT_LABELS[verdict] if verdict else "no verdict"
-    line = f"*{str(decision.status).capitalize()}:* {label}"
+    line = f"*{str(decision.status).capitalize()}:* {outcome_text(state) or 'no outcome'}"
     if decision.decided_at:
-        line += f", by {mention(decision.decided_by)} on {slack_date(decision.decided_at)}"
-    if decision.final_choice and decision.final_choice != decision.verdict:
-        line += (
-            f"\n*The team chose:* {VERDICT_LABELS[Verdict(decision.final_choice)]}. "
-            f"_{safe(decision.final_choice_reason or '', 500)}_"
-        )
+        line += f"\nDecided by {mention(decision.decided_by)} on {slack_date(decision.decided_at)}"
+    for amendment in amendment_lines(state)[-3:]:
+        line += f"\n{amendment}"
     if decision.next_review_at:
         line += f"\n*Next review:* {slack_date(decision.next_review_at)}"
+    if (since := since_line(state)) and state.since_decision and state.since_decision.analysed:
+        line += f"\n{since}"
     return line

@@ -234,3 +234,9 @@ async def release(*, session: AsyncSession, worker: str) -> int:
         .values(claimed_by=None, claimed_at=None, attempts=col(Reminder.attempts) - 1)
     )
     return result.rowcount  # type: ignore[attr-defined]
+
+
+async def discard(*, session: AsyncSession, reminder: Reminder) -> None:
+    """Remove a reminder that turned out not to be needed (an outbox row the app delivered)."""
+    await session.delete(reminder)
+    await session.flush()
