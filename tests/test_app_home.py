@@ -72,7 +72,7 @@ async def test_needs_you_coming_up_and_decided(slack):
     await slack.pick_user(open_id, "evaluation", MARCO)
 
     decided_id = await start(slack, "Billing assistant")
-    await slack.click(ActionId.DECIDE, str(decided_id))
+    await slack.decide(decided_id)
     await slack.click(ActionId.SNOOZE, str(decided_id))  # next review in a week
     await slack.command(f"log {decided_id} too verbose and ignored the format")
     await slack.command(f"log {decided_id} didn't know the new refund policy")
@@ -197,7 +197,7 @@ async def test_many_decisions_stay_within_100_blocks(slack):
 async def test_home_buttons_export_log_and_rerun(slack):
     slack.fake.add_user(PRIYA)
     decision_id = await start(slack, "Billing assistant")
-    await slack.click(ActionId.DECIDE, str(decision_id))
+    await slack.decide(decision_id)
     decision = await slack.decision(decision_id)
     await open_home(slack, PRIYA)
     labels = {b["text"]["text"] for b in home_buttons(slack, PRIYA)}

@@ -276,7 +276,9 @@ async def test_changed_categories_feed_the_review_conditions_and_the_nudge(slack
     assert len(changed) == 5
 
     await slack.command(f"status {decision.id}")
-    assert "13 behavior vs 7 knowledge failures" in text_of(slack.replies(FACILITATOR)[-1])
+    status = text_of(slack.replies(FACILITATOR)[-1])
+    assert "*Since the decision:* 20 more failures logged" in status
+    assert "(knowledge 7 · behavior 13 · unclear 0)" in status
     [following] = [
         r
         for r in await reminders(slack, decision.id)

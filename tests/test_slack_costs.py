@@ -18,7 +18,7 @@ def inputs(**typed: str) -> dict:
 
 async def decided(slack) -> int:
     decision_id = await start(slack)
-    await slack.click(ActionId.DECIDE, str(decision_id))
+    await slack.decide(decision_id)
     return decision_id
 
 
