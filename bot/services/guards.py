@@ -137,3 +137,27 @@ async def require_facilitator_or_admin(
         f"Thanks! Only the facilitator, <@{decision.facilitator_id}>, or a workspace admin "
         "can make the call. Nothing has changed; keep adding your answers."
     )
+
+
+async def require_token_manager(
+    session: AsyncSession, team_id: str, user_id: str, is_admin: AdminCheck
+) -> None:
+    """API tokens are made and revoked by a facilitator of a decision here, or an admin."""
+    if await decision_repo.facilitates_any(session=session, team_id=team_id, user_id=user_id):
+        return
+    if await is_admin():
+        return
+    raise NotAllowed(
+        "Only a facilitator of a decision in this workspace, or a workspace admin, can manage "
+        "API tokens."
+    )
+
+
+def token_owned_by(token_team_id: str, decision_team_ids: dict[int, str], wanted: set[int]) -> None:
+    """Every decision an API request names must exist, and be the token's workspace's."""
+    for decision_id in sorted(wanted):
+        team = decision_team_ids.get(decision_id)
+        if team is None:
+            raise NotFound(f"There's no decision #{decision_id}.")
+        if team != token_team_id:
+            raise NotAllowed(f"Decision #{decision_id} belongs to another workspace.")

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain.failure_dedup import FailureSource, dedup_key
+from storage.db import insert_for
 from storage.models import (
     FailureExample,
     utcnow,
@@ -31,6 +34,19 @@ class NewFailure:
     rationale: str | None = None
     output: str | None = None
     permalink: str | None = None
+    source: str = FailureSource.SLACK
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    added: int
+    duplicates: int
+    indexes: frozenset[int]
+    """The positions, in what was offered, of the failures stored."""
+
+
+INSERT_CHUNK = 500
 
 
 async def add_failures(
@@ -41,26 +57,52 @@ async def add_failures(
     logged_by: str,
     failures: Iterable[NewFailure],
     at: datetime | None = None,
-) -> list[FailureExample]:
+) -> Stored:
+    """Store the failures not already stored for this decision: the same normalised text (see
+    ``failure_dedup``), or the same ``external_id``, is a duplicate, skipped. Safe when two
+    writers race: the unique indexes decide, and a conflicting row is simply not inserted."""
     now = at or utcnow()
-    rows = [
-        FailureExample(
-            team_id=team_id,
-            decision_id=decision_id,
-            logged_by=logged_by,
-            explanation=item.explanation,
-            category=item.category,
-            category_source=item.category_source,
-            rationale=item.rationale,
-            output=item.output,
-            permalink=item.permalink,
-            logged_at=now,
+    rows: list[dict[str, Any]] = []
+    keys: set[str] = set()
+    external_ids: set[str] = set()
+    offered = 0
+    position: dict[str, int] = {}
+    for index, item in enumerate(failures):
+        offered += 1
+        key = dedup_key(item.explanation, item.output, item.permalink)
+        if key in keys or (item.external_id is not None and item.external_id in external_ids):
+            continue
+        keys.add(key)
+        position[key] = index
+        if item.external_id is not None:
+            external_ids.add(item.external_id)
+        rows.append(
+            {
+                "team_id": team_id,
+                "decision_id": decision_id,
+                "logged_by": logged_by,
+                "explanation": item.explanation,
+                "category": item.category,
+                "category_source": item.category_source,
+                "rationale": item.rationale,
+                "output": item.output,
+                "permalink": item.permalink,
+                "logged_at": now,
+                "source": item.source,
+                "external_id": item.external_id,
+                "dedup_key": key,
+            }
         )
-        for item in failures
-    ]
-    session.add_all(rows)
-    await session.flush()
-    return rows
+    stored: set[int] = set()
+    for start in range(0, len(rows), INSERT_CHUNK):
+        statement = (
+            insert_for(session, FailureExample)
+            .values(rows[start : start + INSERT_CHUNK])
+            .on_conflict_do_nothing()
+            .returning(FailureExample.dedup_key)  # type: ignore[arg-type]
+        )
+        stored.update(position[key] for key in (await session.exec(statement)).scalars())
+    return Stored(added=len(stored), duplicates=offered - len(stored), indexes=frozenset(stored))
 
 
 async def list_failures(
@@ -117,3 +159,54 @@ async def correct_failure_category(
     session.add(failure)
     await session.flush()
     return failure
+
+
+async def arrivals(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[dict[str, int], datetime | None]:
+    """How many failures came from each source, and when the last one arrived."""
+    query = (
+        select(FailureExample.source, func.count(), func.max(FailureExample.logged_at))
+        .where(FailureExample.team_id == team_id, FailureExample.decision_id == decision_id)
+        .group_by(FailureExample.source)
+    )
+    query = in_period(query, FailureExample.logged_at, since, until)
+    counts: dict[str, int] = {}
+    last: datetime | None = None
+    for source, count, latest in (await session.exec(query)).all():
+        counts[source] = count
+        if latest is not None:
+            if isinstance(latest, str):  # SQLite may hand back text for an aggregate
+                latest = datetime.fromisoformat(latest)
+            if latest.tzinfo is None:
+                latest = latest.replace(tzinfo=UTC)
+            last = latest if last is None or latest > last else last
+    return counts, last
+
+
+async def already_stored(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    keys: Iterable[str],
+    external_ids: Iterable[str],
+) -> tuple[set[str], set[str]]:
+    """Which of these dedup keys and external ids the decision already has."""
+    found_keys: set[str] = set()
+    found_ids: set[str] = set()
+    scope = (FailureExample.team_id == team_id, FailureExample.decision_id == decision_id)
+    for values, column, found in (
+        (sorted(set(keys)), FailureExample.dedup_key, found_keys),
+        (sorted(set(external_ids)), FailureExample.external_id, found_ids),
+    ):
+        for start in range(0, len(values), INSERT_CHUNK):
+            chunk = values[start : start + INSERT_CHUNK]
+            query = select(column).where(*scope, col(column).in_(chunk))
+            found.update(value for value in (await session.exec(query)).all() if value)
+    return found_keys, found_ids
