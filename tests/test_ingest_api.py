@@ -259,3 +259,14 @@ async def test_fuzz_of_200_malformed_bodies_gets_no_5xx_and_no_traceback(slack):
         assert "Traceback" not in response.text
         assert set(response.json()) in ({"error"}, {"accepted", "duplicates", "rejected"})
     assert CHANNEL
+
+
+async def test_concurrent_senders_of_the_same_failures_store_each_once(slack):
+    d = await _decision(slack)
+    tokens = [await _token(slack, f"sender-{i}") for i in range(4)]
+    body = {"failures": [{"decision": d, "explanation": f"timeout on case {i}"} for i in range(50)]}
+    replies = await asyncio.gather(*(post(slack, body, token) for token in tokens))
+    results = [r.json() for r in replies]
+    assert all(r.status_code == 200 for r in replies), results
+    assert sum(r["accepted"] for r in results) == 50
+    assert sum(r["duplicates"] for r in results) == 150

@@ -136,3 +136,9 @@ async def arrivals(
         return await failure_repo.arrivals(
             session=session, team_id=team_id, decision_id=decision_id
         )
+
+
+async def workspaces(*, session: AsyncSession) -> list[str]:
+    """The workspaces with decisions in this database (for the command line)."""
+    async with session.begin():
+        return await decision_repo.team_ids(session=session)

@@ -134,3 +134,9 @@ async def teams_of(*, session: AsyncSession, decision_ids: Iterable[int]) -> dic
         return {}
     query = select(Decision.id, Decision.team_id).where(col(Decision.id).in_(ids))
     return {decision_id: team for decision_id, team in (await session.exec(query)).all()}
+
+
+async def team_ids(*, session: AsyncSession) -> list[str]:
+    """Every workspace with a decision: for the command line, which serves one database."""
+    query = select(Decision.team_id).distinct().order_by(col(Decision.team_id))
+    return list((await session.exec(query)).all())
