@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,7 +46,8 @@ class Stored:
     """The positions, in what was offered, of the failures stored."""
 
 
-INSERT_CHUNK = 500
+SMALL_LOOKUP = 100
+"""Up to this many keys are looked up by value; more, by reading the decision's keys."""
 
 
 async def add_failures(
@@ -94,14 +95,15 @@ async def add_failures(
             }
         )
     stored: set[int] = set()
-    for start in range(0, len(rows), INSERT_CHUNK):
+    if rows:
+        # One statement, compiled once, sent in batches (SQLAlchemy's "insertmanyvalues").
         statement = (
-            insert_for(session, FailureExample)
-            .values(rows[start : start + INSERT_CHUNK])
+            insert_for(session, FailureExample.__table__)  # type: ignore[attr-defined]
             .on_conflict_do_nothing()
-            .returning(FailureExample.dedup_key)  # type: ignore[arg-type]
+            .returning(FailureExample.__table__.c.dedup_key)  # type: ignore[attr-defined]
         )
-        stored.update(position[key] for key in (await session.exec(statement)).scalars())
+        result = await session.exec(statement, params=rows)  # type: ignore[call-overload]
+        stored.update(position[key] for key in result.scalars())
     return Stored(added=len(stored), duplicates=offered - len(stored), indexes=frozenset(stored))
 
 
@@ -198,15 +200,24 @@ async def already_stored(
     external_ids: Iterable[str],
 ) -> tuple[set[str], set[str]]:
     """Which of these dedup keys and external ids the decision already has."""
+    wanted_keys, wanted_ids = set(keys), set(external_ids)
+    if not wanted_keys and not wanted_ids:
+        return set(), set()
+    query = select(FailureExample.dedup_key, FailureExample.external_id).where(
+        FailureExample.team_id == team_id, FailureExample.decision_id == decision_id
+    )
+    if len(wanted_keys) + len(wanted_ids) <= SMALL_LOOKUP:
+        query = query.where(
+            or_(
+                col(FailureExample.dedup_key).in_(sorted(wanted_keys)),
+                col(FailureExample.external_id).in_(sorted(wanted_ids)),
+            )
+        )
     found_keys: set[str] = set()
     found_ids: set[str] = set()
-    scope = (FailureExample.team_id == team_id, FailureExample.decision_id == decision_id)
-    for values, column, found in (
-        (sorted(set(keys)), FailureExample.dedup_key, found_keys),
-        (sorted(set(external_ids)), FailureExample.external_id, found_ids),
-    ):
-        for start in range(0, len(values), INSERT_CHUNK):
-            chunk = values[start : start + INSERT_CHUNK]
-            query = select(column).where(*scope, col(column).in_(chunk))
-            found.update(value for value in (await session.exec(query)).all() if value)
+    for key, external_id in (await session.exec(query)).all():
+        if key in wanted_keys:
+            found_keys.add(key)
+        if external_id is not None and external_id in wanted_ids:
+            found_ids.add(external_id)
     return found_keys, found_ids
