@@ -56,6 +56,14 @@ class FailureIn(BaseModel):
         description="Your id for it: the same id for the same decision is stored once.",
     )
 
+    @field_validator("external_id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: object) -> object:
+        """Ticket numbers are often numbers: 4411 and "4411" are the same id."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
     @field_validator("explanation", "output", "link", "external_id", mode="after")
     @classmethod
     def _clean(cls, value: str | None) -> str | None:
