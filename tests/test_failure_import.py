@@ -135,3 +135,44 @@ async def test_a_thousand_rows_in_chunks(db_url, sessions, tmp_path: Path):
     path.write_text("\n".join(json.dumps({"explanation": f"failure {i}"}) for i in range(2500)))
     result = _import(db_url, str(path), "--decision", str(d))
     assert result.stdout.strip() == "imported 2,500, 0 duplicates, 0 rejected"
+
+
+def _import_on_a_terminal(db_url: str, *args: str) -> tuple[str, str, int]:
+    """Run the import with stderr on a pseudo-terminal: (stdout, what the terminal showed, rc)."""
+    import os
+    import subprocess
+
+    from tests.test_cli import RAGFT
+
+    primary, secondary = os.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_"))}
+    env["DATABASE_URL"] = db_url
+    shown = b""
+    try:
+        result = subprocess.run(
+            [*RAGFT, "failures", "import", *args],
+            stdout=subprocess.PIPE, stderr=secondary, env=env, text=True, check=False,
+        )  # fmt: skip
+        os.close(secondary)
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(primary)
+    return result.stdout, shown.decode(), result.returncode
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=False)
+async def test_progress_bar_only_on_a_terminal(db_url, sessions, tmp_path: Path):
+    d = await _decision(sessions)
+    path = tmp_path / "few.csv"
+    path.write_text("explanation\n" + "\n".join(f"failure {i}" for i in range(1500)) + "\n")
+    stdout, shown, code = _import_on_a_terminal(db_url, str(path), "--decision", str(d))
+    assert code == 0
+    assert stdout.strip() == "imported 1,500, 0 duplicates, 0 rejected"
+    assert "importing [" in shown and "1,500/1,500" in shown
