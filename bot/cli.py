@@ -205,6 +205,45 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return 0
 
 
+def cmd_failures_import(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    """Progress on stderr when it is a terminal; one summary line on stdout at the end."""
+    from bot import failure_import as imp
+    from bot.llm.client import build_llm
+
+    if args.decision < 1:
+        raise CliError(f"--decision: {args.decision} is not a decision number")
+    try:
+        rows = imp.parse_rows(args.file, imp.read_text(args.file, stdin), args.decision)
+    except imp.ImportFileError as exc:
+        raise CliError(str(exc)) from None
+    settings = _settings()
+    llm = None if args.offline else build_llm(settings)
+    progress = imp.Progress(len(rows.valid), sys.stderr, sys.stderr.isatty())
+
+    async def run() -> tuple[int, int]:
+        try:
+            return await imp.import_rows(
+                database_url=settings.database_url.get_secret_value(),
+                team=args.team,
+                decision=args.decision,
+                rows=rows,
+                llm=llm,
+                progress=progress,
+            )
+        finally:
+            if llm is not None:
+                await llm.close()
+
+    try:
+        imported, duplicates = _with_database(run)
+    except imp.ImportFileError as exc:
+        raise CliError(str(exc)) from None
+    for line, error in rows.rejected:
+        print(f"ragft: line {line}: {error}", file=sys.stderr)
+    out.write(imp.summary(imported, duplicates, rows.rejected) + "\n")
+    return 0
+
+
 def _settings() -> Settings:
     try:
         return load_settings()
@@ -271,6 +310,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--now", metavar="ISO-8601", help="sweep as if at this time, e.g. 2027-03-01T10:00Z"
     )
     swp.set_defaults(handler=cmd_sweep)
+
+    fail = commands.add_parser("failures", help="failures logged outside Slack")
+    fail_commands = fail.add_subparsers(
+        dest="failures_command", metavar="ACTION", parser_class=_Parser
+    )
+    fail_commands.required = True
+    imp = fail_commands.add_parser(
+        "import", help="import failures from a CSV (with a header) or JSONL file"
+    )
+    imp.add_argument("file", metavar="FILE", help="CSV or JSONL file, or - for stdin")
+    imp.add_argument(
+        "--decision", type=int, required=True, metavar="N", help="the decision's number"
+    )
+    imp.add_argument("--team", metavar="T", help="the workspace (needed when there are several)")
+    imp.add_argument(
+        "--offline", action="store_true", help="use the offline classifier even with an API key"
+    )
+    imp.set_defaults(handler=cmd_failures_import)
     return parser
 
 

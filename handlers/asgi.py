@@ -29,6 +29,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Message
 
+from handlers.ingest_api import api_routes
+from handlers.runtime import Runtime
 from storage.health import write_check
 
 log = logging.getLogger("ragft")
@@ -200,9 +202,11 @@ def create_asgi_app(
     *,
     signing_secret: str | None,
     lifecycle: Lifecycle | None = None,
+    runtime: Runtime | None = None,
 ) -> Starlette:
     """``signing_secret`` is the app's (HTTP mode cannot run without one); ``lifecycle`` runs
-    around the server's life: migrations, the scheduler."""
+    around the server's life: migrations, the scheduler. With ``runtime``, the ingestion API
+    (``/api/v1/*``) is served too."""
     if not signing_secret:
         raise ValueError("the HTTP app needs the Slack signing secret to verify requests")
     verifier = SignatureVerifier(signing_secret)
@@ -251,6 +255,7 @@ def create_asgi_app(
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             healthz_route(engine),
+            *(api_routes(runtime) if runtime is not None else []),
         ],
         lifespan=lifespan,
     )
@@ -270,6 +275,8 @@ def healthz_route(engine: AsyncEngine) -> Route:
     return Route("/healthz", healthz, methods=["GET"])
 
 
-def create_health_app(engine: AsyncEngine) -> Starlette:
-    """Only ``GET /healthz``: what Socket Mode serves on ``--port``."""
-    return Starlette(routes=[healthz_route(engine)])
+def create_health_app(engine: AsyncEngine, runtime: Runtime | None = None) -> Starlette:
+    """What Socket Mode serves on ``--port``: ``GET /healthz``, and with ``runtime`` the
+    ingestion API (``/api/v1/*``)."""
+    routes = [healthz_route(engine), *(api_routes(runtime) if runtime is not None else [])]
+    return Starlette(routes=routes)

@@ -147,6 +147,7 @@ async def serve_http(settings: Settings, host: str, port: int) -> None:
         engine,
         signing_secret=secret.get_secret_value() if secret else None,
         lifecycle=lambda: lifecycle(runtime, engine, stopping),
+        runtime=runtime,
     )
     server = http_server(asgi, host, port, stopping)
     stopping.install()
@@ -185,7 +186,7 @@ class _SocketModeHandler(AsyncSocketModeHandler):
 
 
 async def serve_socket(settings: Settings, host: str, port: int | None = None) -> None:
-    """Socket Mode; with ``port``, ``GET /healthz`` is served there too."""
+    """Socket Mode; with ``port``, ``GET /healthz`` and ``/api/v1/*`` are served there too."""
     engine, runtime, app = await build(settings)
     assert settings.slack_app_token is not None
     handler = _SocketModeHandler(app, settings.slack_app_token.get_secret_value())
@@ -195,7 +196,7 @@ async def serve_socket(settings: Settings, host: str, port: int | None = None) -
         async with lifecycle(runtime, engine, stopping):
             health = None
             if port is not None:
-                server = http_server(create_health_app(engine), host, port, stopping)
+                server = http_server(create_health_app(engine, runtime), host, port, stopping)
                 health = asyncio.create_task(server.serve())
             log.info("ragft is connecting to Slack in Socket Mode")
             connect = asyncio.create_task(handler.connect_async())

@@ -8,11 +8,14 @@ from tests.slack_app import CHANNEL, text_of
 
 PM, ML, SRE = "U0USER0001", "U0MLENG002", "U0SRE00003"
 
-FAILURES = "\n".join(
-    ["sounds like a legal brief"] * 9
-    + ["ignores the instruction to answer in Spanish"] * 5
-    + ["quoted last year's prices"] * 4
-    + ["thumbs down, no details"] * 3
+FAILURES = "\n".join(  # each with its own output: the same failure twice is logged once
+    f"{why} | answer {i}"
+    for i, why in enumerate(
+        ["sounds like a legal brief"] * 9
+        + ["ignores the instruction to answer in Spanish"] * 5
+        + ["quoted last year's prices"] * 4
+        + ["thumbs down, no details"] * 3
+    )
 )
 
 

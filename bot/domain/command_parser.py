@@ -18,6 +18,7 @@ class Subcommand(StrEnum):
     EXPORT = "export"
     LOG = "log"
     CADENCE = "cadence"
+    TOKEN = "token"
     UNKNOWN = "unknown"
 
 
@@ -32,6 +33,8 @@ _ALIASES = {
     "export": Subcommand.EXPORT,
     "log": Subcommand.LOG,
     "cadence": Subcommand.CADENCE,
+    "token": Subcommand.TOKEN,
+    "tokens": Subcommand.TOKEN,
 }
 _DECISION_REF = re.compile(r"^#?(\d{1,9})$")
 _LOOKS_LIKE_SUBCOMMAND = re.compile(r"^[a-z][a-z-]{0,19}$")
@@ -76,6 +79,8 @@ def parse_command(text: str) -> Command:
         return Command(kind, decision_id=_optional_ref(rest, kind))
     if kind is Subcommand.LOG:
         return _log(rest)
+    if kind is Subcommand.TOKEN:
+        return _token(rest)
     return _cadence(rest)
 
 
@@ -129,3 +134,26 @@ def _cadence(rest: str) -> Command:
             "`/ragft cadence [decision] quarterly`."
         )
     return Command(Subcommand.CADENCE, decision_id=ref, cadence=cadence)
+
+
+class TokenAction(StrEnum):
+    CREATE = "create"
+    LIST = "list"
+    REVOKE = "revoke"
+
+
+TOKEN_USAGE = (
+    "API tokens: `/ragft token create [label]`, `/ragft token list`, `/ragft token revoke <label>`."
+)
+
+
+def _token(rest: str) -> Command:
+    """``token create [label]``, ``token list``, ``token revoke <label>``: ``word`` is the
+    action, ``text`` the label."""
+    action, _, label = rest.partition(" ")
+    action = action.lower()
+    if action not in set(TokenAction) or (action == TokenAction.LIST and label):
+        raise CommandError(TOKEN_USAGE)
+    if action == TokenAction.REVOKE and not label:
+        raise CommandError("Name the token to revoke: `/ragft token revoke <label>`.")
+    return Command(Subcommand.TOKEN, word=action, text=label or None)

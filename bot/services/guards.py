@@ -188,3 +188,27 @@ def require_current_batch(analysis: AnalysisSession, batch: int) -> None:
             f"Batch {batch + 1} of this error analysis is already closed, so nothing changed: "
             "the batch to read now is further down the thread."
         )
+
+
+async def require_token_manager(
+    session: AsyncSession, team_id: str, user_id: str, is_admin: AdminCheck
+) -> None:
+    """API tokens are made and revoked by a facilitator of a decision here, or an admin."""
+    if await decision_repo.facilitates_any(session=session, team_id=team_id, user_id=user_id):
+        return
+    if await is_admin():
+        return
+    raise NotAllowed(
+        "Only a facilitator of a decision in this workspace, or a workspace admin, can manage "
+        "API tokens."
+    )
+
+
+def token_owned_by(token_team_id: str, decision_team_ids: dict[int, str], wanted: set[int]) -> None:
+    """Every decision an API request names must exist, and be the token's workspace's."""
+    for decision_id in sorted(wanted):
+        team = decision_team_ids.get(decision_id)
+        if team is None:
+            raise NotFound(f"There's no decision #{decision_id}.")
+        if team != token_team_id:
+            raise NotAllowed(f"Decision #{decision_id} belongs to another workspace.")

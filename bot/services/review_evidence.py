@@ -3,7 +3,7 @@ the previous one, and per quarter. Read-only."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,6 +23,10 @@ class Evidence:
     """The period before; for the first review, the failures the decision was made on."""
     current_start: datetime
     quarters: list[tuple[str, Tally]]
+    sources: dict[str, int] = field(default_factory=dict)
+    """This period's failures by where they came from (slack, api, import)."""
+    last_logged_at: datetime | None = None
+    """When the last failure arrived, in any period."""
 
 
 async def review_periods(
@@ -63,7 +67,13 @@ async def gather_evidence(*, session: AsyncSession, decision: Decision, now: dat
             if (start is None or f.logged_at >= start) and (end is None or f.logged_at < end)
         )
 
+    sources: dict[str, int] = {}
+    for f in failures:
+        if f.logged_at >= current_start:
+            sources[f.source] = sources.get(f.source, 0) + 1
     return Evidence(
+        sources=sources,
+        last_logged_at=max((f.logged_at for f in failures), default=None),
         since_decision=between(decision.decided_at, None),
         current=between(current_start, None),
         previous=between(previous_start, current_start),

@@ -14,11 +14,13 @@ from bot.domain.failure_lines import parse_failure_line
 from bot.domain.markup import unescape
 from bot.domain.record_markdown import render_record
 from bot.domain.review_schedule import CADENCE_DAYS
-from bot.services import decision_records, error_analysis, review_routine
+from bot.services import decision_records, error_analysis, failure_ingest, review_routine
 from handlers import payloads
 from handlers.failure_intake import log_from_slack, logged_text
 from handlers.runtime import Runtime, runtime_of
 from handlers.thread import post_thread, refresh_root
+from handlers.token_command import manage_tokens
+from handlers.ui.arrivals import arrivals_line
 from handlers.ui.blocks import Message
 from handlers.ui.command_replies import (
     cadence_text,
@@ -75,7 +77,11 @@ async def status(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respo
     troubled = await rt.call(
         decision_records.troubled_reminders, team_id=cmd.team_id, decision_id=state.id
     )
-    await reply(respond, status_message(state, routine_lines(state.decision, troubled)))
+    counts, last = await rt.call(failure_ingest.arrivals, team_id=cmd.team_id, decision_id=state.id)
+    arrived = [line] if (line := arrivals_line(counts, last)) else []
+    await reply(
+        respond, status_message(state, [*arrived, *routine_lines(state.decision, troubled)])
+    )
 
 
 async def export(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
@@ -98,10 +104,10 @@ async def log_failure(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, 
     item = parse_failure_line(parsed.text or "")
     if item is None:
         raise UserError("Say why the output failed: `/ragft log [decision] <why it failed>`.")
-    decision, categorised = await log_from_slack(
+    decision, categorised, duplicates = await log_from_slack(
         rt, **cmd.at(parsed.decision_id), user_id=cmd.user_id, failures=[item], visible=False
     )
-    await reply(respond, logged_text(decision, categorised))
+    await reply(respond, logged_text(decision, categorised, duplicates))
 
 
 async def cadence(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
@@ -124,6 +130,7 @@ SUBCOMMANDS: dict[Subcommand, Handler] = {
     Subcommand.EXPORT: export,
     Subcommand.LOG: log_failure,
     Subcommand.CADENCE: cadence,
+    Subcommand.TOKEN: manage_tokens,
 }
 
 

@@ -32,6 +32,7 @@ Anyone here can answer.
 `/ragft export [id]`: upload the decision record as Markdown to its thread
 `/ragft log [id] <why it failed>`: log a failing output after the decision
 `/ragft cadence [id] monthly|quarterly|half-yearly`: how often to review it
+`/ragft token create [label]` · `list` · `revoke <label>`: API tokens for sending failures
 `/ragft help`: this message"""
 
 

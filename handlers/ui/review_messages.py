@@ -28,6 +28,7 @@ from bot.domain.tallies import percent, quarters_text, trend_line
 from bot.services.review_evidence import Evidence
 from bot.services.state import DecisionState
 from handlers.ui.analysis_messages import start_button
+from handlers.ui.arrivals import arrivals_line, nothing_logged_text
 from handlers.ui.blocks import Message, button, condition_line, context, render, section
 from handlers.ui.ids import ActionId, BlockId, CallbackId, InputId, action_id, pack
 from handlers.ui.mrkdwn import HEADER, MODAL_TITLE, OPTION, fit, mention, safe, slack_date
@@ -111,6 +112,7 @@ def review_message(
         section(
             f"*Failures logged this period: {current.analysed}* "
             f"(previous period: {previous.analysed})\n{trend_line(current, previous)}\n{shares}"
+            + _arrivals(evidence)
         ),
         section(
             "*By quarter*"
@@ -165,6 +167,14 @@ def review_message(
         f"this period, {percent(current.behavior_share)} behavioral"
     )
     return render(text, blocks)
+
+
+def _arrivals(evidence: Evidence) -> str:
+    """Where this period's failures came from; or, when none arrived, that plainly."""
+    if not any(evidence.sources.values()):
+        return "\n" + nothing_logged_text()
+    line = arrivals_line(evidence.sources, evidence.last_logged_at)
+    return f"\n{line}" if line else ""
 
 
 def pointer_message(state: DecisionState, link: str) -> Message:

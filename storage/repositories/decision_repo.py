@@ -117,3 +117,26 @@ async def mark_decided(
     session.add(decision)
     await session.flush()
     return decision
+
+
+async def facilitates_any(*, session: AsyncSession, team_id: str, user_id: str) -> bool:
+    query = select(Decision.id).where(
+        Decision.team_id == team_id, Decision.facilitator_id == user_id
+    )
+    return (await session.exec(query.limit(1))).first() is not None
+
+
+async def teams_of(*, session: AsyncSession, decision_ids: Iterable[int]) -> dict[int, str]:
+    """Which workspace each of these decisions belongs to, and nothing else about them: how the
+    API tells "another workspace's decision" (403) from "no such decision" (404)."""
+    ids = sorted(set(decision_ids))
+    if not ids:
+        return {}
+    query = select(Decision.id, Decision.team_id).where(col(Decision.id).in_(ids))
+    return {decision_id: team for decision_id, team in (await session.exec(query)).all()}
+
+
+async def team_ids(*, session: AsyncSession) -> list[str]:
+    """Every workspace with a decision: for the command line, which serves one database."""
+    query = select(Decision.team_id).distinct().order_by(col(Decision.team_id))
+    return list((await session.exec(query)).all())
