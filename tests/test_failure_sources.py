@@ -17,7 +17,7 @@ async def _decide(slack, title: str = "Billing assistant"):
 
     await slack.command(title)
     decision_id = (await slack.decision()).id
-    await slack.click(ActionId.DECIDE, str(decision_id))
+    await slack.decide(decision_id)
     return await slack.decision(decision_id)
 
 
