@@ -83,7 +83,12 @@ class ReviewDeliverer:
         decision = state.decision
         channel, thread = decision.channel_id, decision.thread_ts
         has_chart = bool(evidence.quarters)
-        departed = await departed_owners(client, state)
+
+        async def find_departed() -> list[list[str]]:
+            return [[role.value, user] for role, user in await departed_owners(client, state)]
+
+        # Kept with the review, so the message shows the same when it's marked reviewed.
+        departed = [(OwnerRole(r), u) for r, u in await progress.step("departed", find_departed)]
         message = review_message(
             state, evidence, now=period_end, departed=departed, chart_attached=has_chart
         )

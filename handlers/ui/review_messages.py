@@ -28,7 +28,16 @@ from bot.services.review_evidence import Evidence
 from bot.services.state import DecisionState
 from handlers.ui.blocks import Message, button, condition_line, context, render, section
 from handlers.ui.ids import ActionId, BlockId, CallbackId, InputId, action_id, pack
-from handlers.ui.mrkdwn import HEADER, MODAL_TITLE, OPTION, fit, mention, safe, slack_date
+from handlers.ui.mrkdwn import (
+    HEADER,
+    MODAL_TITLE,
+    OPTION,
+    fit,
+    mention,
+    mentions,
+    safe,
+    slack_date,
+)
 from storage.models import Decision
 
 CADENCE_LABELS: dict[int, str] = {days: str(c).capitalize() for c, days in CADENCE_DAYS.items()}
@@ -50,6 +59,12 @@ def cadence_select(decision_id: int, days: int) -> StaticSelectElement:
         options=options,
         initial_option=initial,
     )
+
+
+def people(state: DecisionState) -> str:
+    """The facilitator and the named owners, @-mentioned: the people a review or nudge is for."""
+    users = [state.decision.facilitator_id, *(u for u in state.owners.values() if u)]
+    return mentions(list(dict.fromkeys(users)))
 
 
 def _verdict(decision: Decision) -> str:
@@ -89,7 +104,9 @@ def review_message(
     now: datetime,
     departed: Sequence[tuple[OwnerRole, str]] = (),
     chart_attached: bool = True,
+    reviewed: tuple[str, datetime] | None = None,
 ) -> Message:
+    """The review; once ``reviewed`` (who, when), its buttons give way to who reviewed it."""
     decision = state.decision
     rec = state.recommendation
     kind = cadence_label(decision.review_cadence_days)
@@ -103,8 +120,8 @@ def review_message(
         HeaderBlock(text=fit(f"{kind} review: {decision.title}", HEADER)),
         section(
             f"Decision #{state.id}, *{safe(decision.title, 200)}*: {_verdict(decision)}, decided "
-            f"{slack_date(decision.decided_at or now)}. Time to look at what failed since "
-            f"{slack_date(evidence.current_start)}."
+            f"{slack_date(decision.decided_at or now)}. {people(state)}: time to look at what "
+            f"failed since {slack_date(evidence.current_start)}."
         ),
         section(
             f"*Failures logged this period: {current.analysed}* "
@@ -138,6 +155,11 @@ def review_message(
             )
         )
     blocks.append(DividerBlock())
+    if reviewed is not None:
+        who, when = reviewed
+        blocks.append(section(f"✅ *Reviewed by {mention(who)} on {slack_date(when)}.*"))
+        text = f"{cadence_label(decision.review_cadence_days)} review of #{state.id}: reviewed"
+        return render(text, blocks)
     blocks.append(
         ActionsBlock(
             block_id=pack(BlockId.REVIEW, state.id),
@@ -187,12 +209,20 @@ def snoozed_note(decision: Decision, user_id: str) -> str:
 
 
 def nudge_message(state: DecisionState, nudge: Nudge) -> Message:
-    decision = state.decision
     what = "\n".join(f"• {safe(reason, 500)}" for reason in nudge.reasons)
-    blocks: list[Block] = [
+    if nudge.outcome == Verdict.NOT_READY:
+        blocks: list[Block] = [
+            section(
+                f"✅ *Decision #{state.id} is ready to decide.* {people(state)}\n{what}\n"
+                "Press *Decide* on the decision's root message: the rule now has the "
+                "evidence it needs."
+            )
+        ]
+        return render(f"Decision #{state.id}: 20 failures explained, time to decide", blocks)
+    blocks = [
         section(
-            f"🔁 *Time to revisit decision #{state.id}?* The failures logged since you chose "
-            f"*{_verdict(decision)}* show a behavioral gap that retrieval may not close.\n{what}"
+            f"🔁 *Time to revisit decision #{state.id}?* {people(state)}\nThe failures logged "
+            f"since you chose *{_verdict(state.decision)}* {nudge.headline}.\n{what}"
         ),
         section(
             "Re-run the diagnostic with today's evidence: it starts a new decision with your "
