@@ -25,6 +25,7 @@ from bot.settings import Settings
 from handlers.coalesce import Coalescer
 from handlers.runtime import Runtime
 from handlers.slack_calls import post_message, slack_error, user_tz
+from handlers.stalled_delivery import StalledDeliverer
 from handlers.thread import refresh_root, render_message
 from handlers.ui.review_chart import quarters_png
 from handlers.ui.review_messages import nudge_message, pointer_message, review_message
@@ -201,6 +202,7 @@ def deliverers(runtime: Runtime) -> Mapping[ReminderKind, Deliver]:
     return {
         ReminderKind.QUARTERLY_REVIEW: ReviewDeliverer(runtime),
         ReminderKind.REVISIT: NudgeDeliverer(runtime),
+        ReminderKind.STALLED: StalledDeliverer(runtime),
     }
 
 

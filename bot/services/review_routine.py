@@ -20,6 +20,7 @@ from bot.domain.lifecycle import DecisionStatus, ReminderKind, ReminderStatus
 from bot.domain.questions import Verdict
 from bot.domain.review_schedule import SNOOZE_DAYS, cadence_days, next_review, next_slot, review_due
 from bot.services import guards
+from bot.services.stalled import stop_watching_in, watch_new_decision_in
 from storage.models import Decision, Reminder
 from storage.repositories import answer_repo, decision_repo, failure_repo, reminder_repo
 
@@ -57,6 +58,7 @@ async def schedule_first_review_in(
     """The decision's first review: decided_at plus its cadence, 10:00 on a weekday in ``tz``."""
     guards.require_decided(decision, "schedule")
     assert decision.decided_at is not None
+    await stop_watching_in(session, decision)
     return await schedule_review_in(
         session, decision, next_review(decision.decided_at, decision.review_cadence_days, tz)
     )
@@ -285,6 +287,7 @@ async def _copy(session: AsyncSession, old: Decision, user_id: str) -> Decision:
             user_id=answer.user_id,
             value=answer.value,
         )
+    await watch_new_decision_in(session, new)
     copied = [*await answer_repo.list_owners(**scope), *await failure_repo.list_failures(**scope)]
     for row in copied:  # owners and failures as they are, on the new decision
         session.add(type(row)(**row.model_dump(exclude={"id", "decision_id"}), decision_id=new.id))
