@@ -119,7 +119,7 @@ async def test_pasted_failures_are_categorised_by_the_model_in_one_request(ai_sl
     assert decision.prompt_tokens > 0 and decision.completion_tokens > 0
 
     q3 = text_of(await ai_slack.message_of("failures"))
-    assert "*Knowledge* 2 · *Behavior* 1 · *Unclear* 0" in q3
+    assert "(*Knowledge* 2 · *Behavior* 1)" in q3 and "*Unclear:* 0," in q3
     # The thread showed the work, then the result in the same message.
     [working] = [c for c in ai_slack.fake.calls_to("chat.postMessage") if "⏳" in c.args["text"]]
     assert "Categorising 3 failures" in working.args["text"]
@@ -275,11 +275,23 @@ async def test_the_perfect_context_test_runs_and_the_teams_judgement_answers_q1(
     ]
     assert decision.prompt_tokens > 0
     q1 = text_of(await ai_slack.message_of("problem_type"))
-    assert f"Perfect-context test by <@{MARCO}>: *right with context*" in q1
+    assert f"*right with context* (knowledge): <@{MARCO}>" in q1
     assert f"*Knowledge* (1): <@{MARCO}>" in q1
-    assert f"<@{MARCO}> judged it *right with context*" in text_of(
+    assert f"*right with context* (knowledge): <@{MARCO}>" in text_of(
         ai_slack.fake.message(CHANNEL, test.message_ts)
     )
+
+    # Every judgement shows, with which way the team leans, not only the last person's.
+    for judge in (PRIYA, "U0CAROL003"):
+        await ai_slack.click(
+            ActionId.JUDGE_CONTEXT_TEST, pack(test.id, "behavior"), user=judge, suffix=("behavior",)
+        )
+    shown = text_of(ai_slack.fake.message(CHANNEL, test.message_ts))
+    assert f"*still wrong* (behavior): <@{PRIYA}>, <@U0CAROL003>" in shown
+    assert f"*right with context* (knowledge): <@{MARCO}>" in shown
+    assert "The team leans *still wrong* (behavior), 2 to 1." in shown
+    q1 = text_of(await ai_slack.message_of("problem_type"))
+    assert f"<@{PRIYA}>, <@U0CAROL003>" in q1 and "leans *still wrong*" in q1
 
 
 async def test_a_failed_test_replaces_the_working_message_with_a_clear_error(ai_slack, fake_openai):

@@ -95,3 +95,47 @@ async def test_a_decided_or_withdrawn_decision_is_not_reminded(slack):
     assert (await sweeper(slack).sweep(second.created_at + timedelta(days=8))).sent == []
     assert stalled_posts(slack, second) == []
     assert {r.status for r in await stalled_rows(slack)} == {"cancelled"}
+
+
+async def test_upgrading_gives_open_decisions_a_stalled_check_and_keeps_judgements(empty_db_url):
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.db import create_engine
+    from storage.migrate import alembic_config, upgrade
+
+    engine = create_engine(empty_db_url)
+
+    def to_0002(connection):
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+
+    insert = (
+        "INSERT INTO decision (team_id, channel_id, title, facilitator_id, status, created_at,"
+        " review_cadence_days, message_ts, prompt_tokens, completion_tokens, nudge_evidence)"
+        " VALUES ('T1', 'C1', :title, 'U1', :status, CURRENT_TIMESTAMP, 90, '{}', 0, 0, '{}')"
+    )
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(to_0002)
+            await conn.execute(text(insert), {"title": "Open", "status": "open"})
+            await conn.execute(text(insert), {"title": "Done", "status": "decided"})
+            await conn.execute(
+                text(
+                    "INSERT INTO contexttest (team_id, decision_id, requested_by, question,"
+                    " context, expected, status, team_judgement, judged_by, created_at)"
+                    " VALUES ('T1', 1, 'U1', 'q', 'c', 'e', 'done', 'behavior', 'U2',"
+                    " CURRENT_TIMESTAMP)"
+                )
+            )
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(text("SELECT decision_id, kind, status FROM reminder"))
+            ).all()
+            judgements = (await conn.execute(text("SELECT judgements FROM contexttest"))).scalar()
+        assert [tuple(r) for r in rows] == [(1, "stalled", "pending")]
+        assert judgements in ({"U2": "behavior"}, '{"U2": "behavior"}')
+    finally:
+        await engine.dispose()
