@@ -18,9 +18,31 @@ NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found"})
 class BotNotInChannel(UserError):
     def __init__(self) -> None:
         super().__init__(
-            "I'm not in this conversation, and it's private (or a DM), so I can't join by "
-            "myself. Invite me with `/invite @ragft`, then run the command again."
+            "I'm not in this conversation and can't join it by myself. In a private channel, "
+            "invite me with `/invite @ragft`, then run the command again. In a group DM, which "
+            "apps can't be added to, run it in a channel instead."
         )
+
+
+class BotNotInDirectMessage(UserError):
+    """A DM or group DM between people: apps can't be invited there."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "I can't post in this direct message: I'm not part of it, and Slack doesn't let "
+            "apps be added to DMs. Run the command in a channel (for a private one, "
+            "`/invite @ragft` there first), or in your own DM with ragft."
+        )
+
+
+async def _is_direct_message(client: AsyncWebClient, channel: str) -> bool:
+    if channel.startswith("D"):
+        return True
+    try:
+        info = (await client.conversations_info(channel=channel))["channel"]
+    except SlackApiError:
+        return False
+    return bool(info.get("is_im") or info.get("is_mpim"))
 
 
 def slack_error(exc: SlackApiError) -> str:
@@ -31,6 +53,8 @@ async def join(client: AsyncWebClient, channel: str) -> None:
     try:
         await client.conversations_join(channel=channel)
     except SlackApiError as exc:
+        if await _is_direct_message(client, channel):
+            raise BotNotInDirectMessage() from exc
         raise BotNotInChannel() from exc
 
 

@@ -33,3 +33,77 @@ async def test_q3_counts_unclear_failures_toward_the_twenty_but_never_as_explain
 
     status = text_of(slack.replies(FACILITATOR)[-1])
     assert "*2 more* to reach 20 explained failures" in status
+
+
+# Text defects ---------------------------------------------------------------------------------
+
+
+async def test_the_log_confirmation_keeps_its_sentences_apart(slack):
+    from tests.slack_app import FACILITATOR
+    from tests.test_routine_slack import decided
+
+    await decided(slack)
+    await slack.command("log quoted last year's refund policy again")
+    told = slack.replies(FACILITATOR)[-1]["text"]
+    assert "again It counts" not in told
+    assert "*Knowledge*: quoted last year's refund policy again\nIt counts in the next" in told
+
+
+async def test_review_and_correct_says_who_categorised_in_plain_words(slack):
+    from handlers.ui.ids import ActionId
+
+    await slack.command("Billing assistant")
+    decision_id = (await slack.decision()).id
+    await slack.command(f"log {decision_id} quoted last year's prices")
+    await slack.click(ActionId.REVIEW_FAILURES, str(decision_id))
+    view = slack.fake.calls_to("views.open")[-1].args["view"]
+    shown = text_of({"blocks": view["blocks"]})
+    assert "categorised by ragft's built-in rules" in shown
+    assert "heuristic" not in shown
+
+
+async def test_a_decided_decision_points_to_rerun_and_drops_talk_it_through(slack):
+    from handlers.ui.ids import ActionId
+    from tests.slack_app import FACILITATOR
+    from tests.test_routine_slack import MARCO, PRIYA
+
+    await slack.command("Billing assistant")
+    decision_id = (await slack.decision()).id
+    await slack.answer(decision_id, "problem_type", "knowledge", user=PRIYA)
+    await slack.answer(decision_id, "problem_type", "behavior", user=MARCO)
+    assert "Talk it through." in text_of(await slack.message_of("problem_type"))
+    await slack.click(ActionId.DECIDE, str(decision_id))
+    q1 = text_of(await slack.message_of("problem_type"))
+    assert "Split: 1 says knowledge, 1 says behavior." in q1 and "Talk it through" not in q1
+
+    await slack.answer(decision_id, "problem_type", "both", user=PRIYA)  # a stale button
+    told = slack.replies(PRIYA)[-1]["text"]
+    assert "*Re-run the diagnostic*" in told and "/ragft <title>" not in told
+    decision = await slack.decision(decision_id)
+    from tests.test_routine_slack import in_thread
+
+    [note] = [m for m in in_thread(slack, decision) if "First review" in text_of(m)]
+    assert "Re-run the diagnostic" in text_of(note)  # where the ephemeral points
+    assert FACILITATOR
+
+
+async def test_superseded_links_to_the_decision_that_replaced_it(slack):
+    from handlers.ui.ids import ActionId
+    from tests.test_routine_slack import decided, in_thread
+
+    old = await decided(slack)
+    await slack.click(ActionId.RERUN, str(old.id))
+    new = await slack.decision()
+    await slack.click(ActionId.DECIDE, str(new.id))
+    [note] = [m for m in in_thread(slack, old) if "superseded by" in text_of(m)]
+    assert f"|decision #{new.id}>" in note["text"] and "<https://" in note["text"]
+
+
+async def test_a_direct_message_is_not_told_to_invite_the_bot(slack):
+    from tests.slack_app import FACILITATOR
+
+    slack.fake.set_channel("D0DIRECT01", is_private=True, is_member=False)
+    await slack.command("Billing assistant", channel="D0DIRECT01")
+    told = slack.replies(FACILITATOR)[-1]["text"]
+    assert "/invite @ragft" not in told.split("(for a private one")[0]
+    assert "can't post in this direct message" in told and "in a channel" in told

@@ -56,8 +56,8 @@ def categorised_text(
     text = f"🤖 Categorised {len(categories)} failure{plural} from {mention(user_id)}: {tally}."
     if offline:
         text += (
-            f" The model didn't give a usable answer for {offline} of them, so the offline "
-            "classifier categorised those."
+            f" The model didn't give a usable answer for {offline} of them, so ragft's "
+            "built-in rules categorised those."
         )
     text += " The reasons are under *Review & correct* on Q3; a correction always wins."
     return text

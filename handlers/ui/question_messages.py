@@ -72,7 +72,8 @@ def _choice_blocks(state: DecisionState, key: str, open_: bool) -> list[Block]:
         )
     lines = [_votes_line(choice, labels)]
     if split := split_summary(choice, labels):
-        lines.append(f"⚠️ {split}")
+        # Once decided, nobody can talk it through here any more: the split is the record.
+        lines.append(f"⚠️ {split}" if open_ else f"⚠️ {split.removesuffix(' Talk it through.')}")
     if team := _team_line(choice, labels):
         lines.append(team)
     settle = None

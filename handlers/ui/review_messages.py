@@ -86,8 +86,11 @@ def schedule_message(state: DecisionState) -> Message:
         ),
         context(
             "Log failures as they happen: the *Log AI failure* shortcut on any message, or "
-            f"`/ragft log {state.id} <why it failed>`. I'll nudge you to revisit if they show a "
-            "behavioral gap."
+            f"`/ragft log {state.id} <why it failed>`. I'll nudge you to revisit if the evidence "
+            "turns against this choice."
+        ),
+        ActionsBlock(
+            elements=[button("Re-run the diagnostic", action_id(ActionId.RERUN), str(state.id))]
         ),
     ]
     day = f"{decision.next_review_at:%b %-d, %Y}" if decision.next_review_at else "not scheduled"
