@@ -107,3 +107,55 @@ async def test_a_direct_message_is_not_told_to_invite_the_bot(slack):
     told = slack.replies(FACILITATOR)[-1]["text"]
     assert "/invite @ragft" not in told.split("(for a private one")[0]
     assert "can't post in this direct message" in told and "in a channel" in told
+
+
+# NUL and control characters ---------------------------------------------------------------------
+
+
+async def _explanations(slack) -> list[str]:
+    from sqlmodel import select
+
+    from storage.models import FailureExample
+
+    async with slack.sessions() as session:
+        rows = (await session.exec(select(FailureExample).order_by(FailureExample.id))).all()
+    return [row.explanation for row in rows]
+
+
+async def test_a_nul_line_in_a_paste_loses_nothing_and_controls_are_stripped(slack):
+    """On PostgreSQL a NUL byte rejected the whole input; every surface strips control
+    characters (newline and tab stay) before anything is stored."""
+    from handlers.ui.ids import CallbackId, InputId
+    from tests.fakes import signing
+
+    await slack.command("Billing assistant")
+    decision = await slack.decision()
+    pasted = "\n".join(
+        [
+            "quoted last year's prices",
+            "ignored the JSON\x00 format we asked for",
+            "too verbose\x07 and rambling",
+        ]
+    )
+    values = {
+        InputId.PASTE: {InputId.PASTE: signing.text_value(pasted)},
+        InputId.OUTPUT: {InputId.OUTPUT: signing.text_value("")},
+        InputId.EXPLANATION: {InputId.EXPLANATION: signing.text_value("")},
+    }
+    response = await slack.submit(CallbackId.ADD_FAILURES, values, decision.id)
+    assert response.status_code == 200 and response.text == ""
+    assert await _explanations(slack) == [
+        "quoted last year's prices",
+        "ignored the JSON format we asked for",
+        "too verbose and rambling",
+    ]
+
+    mention = signing.app_mention(
+        text="<@U0BOT00001> fail: outdated\x00 refund policy\x1b", thread_ts=decision.thread_ts
+    )
+    await slack.event(mention, event_id="Ev0NUL0001")
+    await slack.command(f"log {decision.id} wrong\x00 tone\x7f entirely")
+    explanations = await _explanations(slack)
+    assert explanations[3:] == ["outdated refund policy", "wrong tone entirely"]
+    q3 = text_of(await slack.message_of("failures"))
+    assert "5 of 20 failures analysed" in q3
