@@ -25,7 +25,7 @@ class BotNotInChannel(UserError):
 
 
 class BotNotInDirectMessage(UserError):
-    """A DM or group DM between people: apps can't be invited there."""
+    """A DM between people (its id starts with D): apps can't be invited there."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -33,16 +33,6 @@ class BotNotInDirectMessage(UserError):
             "apps be added to DMs. Run the command in a channel (for a private one, "
             "`/invite @ragft` there first), or in your own DM with ragft."
         )
-
-
-async def _is_direct_message(client: AsyncWebClient, channel: str) -> bool:
-    if channel.startswith("D"):
-        return True
-    try:
-        info = (await client.conversations_info(channel=channel))["channel"]
-    except SlackApiError:
-        return False
-    return bool(info.get("is_im") or info.get("is_mpim"))
 
 
 def slack_error(exc: SlackApiError) -> str:
@@ -53,7 +43,7 @@ async def join(client: AsyncWebClient, channel: str) -> None:
     try:
         await client.conversations_join(channel=channel)
     except SlackApiError as exc:
-        if await _is_direct_message(client, channel):
+        if channel.startswith("D"):  # a DM between people (no scope needed to tell)
             raise BotNotInDirectMessage() from exc
         raise BotNotInChannel() from exc
 

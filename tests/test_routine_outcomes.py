@@ -183,3 +183,16 @@ async def test_snoozing_an_unreviewed_review_still_works(slack):
     assert any("snoozed the review for a week" in text_of(m) for m in in_thread(slack, decision))
     fresh = await slack.decision(decision.id)
     assert fresh.next_review_at - datetime.now(UTC) < timedelta(days=10)
+
+
+async def test_a_review_warns_when_the_rule_disagrees_with_the_teams_choice(slack):
+    decision = await chose(slack, "hybrid")
+    async with slack.sessions() as session:
+        [review] = (
+            await session.exec(select(Reminder).where(Reminder.kind == "quarterly_review"))
+        ).all()
+    await sweeper(slack).sweep(review.due_at)
+    [posted] = [text_of(m) for m in in_thread(slack, decision) if "Quarterly review" in text_of(m)]
+    assert "Hybrid: fine-tune for behavior, retrieve knowledge, decided" in posted
+    assert "⚠️ *The rule now says:* Start with RAG, not Hybrid" in posted
+    assert "(the team's choice)" in posted and "rule still says" not in posted

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
 
-from bot.domain.lifecycle import DecisionStatus, ReminderStatus
+from bot.domain.lifecycle import DecisionStatus, ReminderKind, ReminderStatus
 from bot.domain.questions import VERDICT_LABELS, Verdict
 from bot.domain.tallies import percent
 from bot.services.state import DecisionState
@@ -91,6 +91,16 @@ def status_message(state: DecisionState, extra: Sequence[str] = ()) -> Message:
     return render(f"Status of decision #{state.id}", blocks)
 
 
+REMINDER_LABELS: dict[str, str] = {
+    ReminderKind.QUARTERLY_REVIEW: "review",
+    ReminderKind.REVISIT: "revisit nudge",
+    ReminderKind.STALLED: "stalled-decision reminder",
+    ReminderKind.NOT_READY_FOLLOW_UP: "not-ready follow-up",
+    ReminderKind.VERDICT: "verdict message",
+}
+"""A reminder kind as a person reads it (not its stored name)."""
+
+
 def routine_lines(decision: Decision, troubled: Sequence[Reminder]) -> list[str]:
     """What ``/ragft status`` adds: cadence, reviews, and reminders that couldn't be sent."""
     lines = [f"*Review cadence:* {cadence_label(decision.review_cadence_days)}"]
@@ -106,12 +116,17 @@ def routine_lines(decision: Decision, troubled: Sequence[Reminder]) -> list[str]
             f"failures ({percent(decision.nudge_evidence.get('share'))} behavioral)"
         )
     for reminder in troubled:
-        what = reminder.kind.replace("_", " ")
+        what = REMINDER_LABELS.get(reminder.kind, "reminder")
         error = safe(reminder.last_error or "", 300)
         if reminder.status == ReminderStatus.FAILED:
+            again = (
+                ", then change the cadence to schedule it again"
+                if reminder.kind == ReminderKind.QUARTERLY_REVIEW
+                else ""
+            )
             lines.append(
                 f"⚠️ *The {what} couldn't be posted* after {reminder.attempts} attempts: {error}. "
-                "Check the bot is in this channel, then change the cadence to schedule it again."
+                f"Check the bot is in this channel{again}."
             )
         else:
             lines.append(

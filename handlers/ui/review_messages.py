@@ -141,11 +141,18 @@ def review_message(
         ),
     ]
     now_says = VERDICT_LABELS[rec.verdict]
-    if decision.verdict and rec.verdict != decision.verdict:
+    outcome = state.outcome
+    if outcome and rec.verdict != outcome:
+        chose = (
+            "the team's choice"
+            if decision.final_choice and decision.final_choice != decision.verdict
+            else "the decision"
+        )
         blocks.append(
             section(
                 f"⚠️ *The rule now says:* {now_says}, not "
-                f"{VERDICT_LABELS[Verdict(decision.verdict)]}. Consider re-running the diagnostic."
+                f"{VERDICT_LABELS[Verdict(outcome)]} ({chose}). Consider re-running the "
+                "diagnostic."
             )
         )
     else:
