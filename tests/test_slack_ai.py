@@ -132,7 +132,7 @@ async def test_pasted_failures_are_categorised_by_the_model_in_one_request(ai_sl
     await ai_slack.click(ActionId.REVIEW_FAILURES, str(decision_id))
     view = ai_slack.fake.calls_to("views.open")[-1].args["view"]
     review = text_of({"blocks": view["blocks"]})
-    assert "Model: it's about" in review and "categorised by llm" in review
+    assert "Model: it's about" in review and "categorised by the model" in review
     assert "&lt;!channel&gt;" in review and "<!channel>" not in review
 
     await ai_slack.command("status")
@@ -180,7 +180,7 @@ async def test_a_failing_model_falls_back_and_says_so(ai_slack, fake_openai):
         row = (await session.exec(select(FailureExample))).one()
     assert (row.category, row.category_source) == ("knowledge", "heuristic")
     result = [m for m in thread_messages(ai_slack, await ai_slack.decision()) if "🤖" in m["text"]]
-    assert "offline classifier categorised those" in result[0]["text"]
+    assert "ragft's built-in rules categorised those" in result[0]["text"]
     assert not any("went wrong" in e["text"] for e in ai_slack.fake.ephemerals)
 
 
@@ -460,7 +460,7 @@ async def test_a_model_that_takes_30_s_never_delays_an_ack(ai_slack, fake_openai
 
     shown = [m["text"] for m in thread_messages(ai_slack, decision)]
     assert not any("⏳" in text for text in shown)  # every working message was replaced
-    assert any("offline classifier categorised those" in text for text in shown)
+    assert any("ragft's built-in rules categorised those" in text for text in shown)
     assert any("couldn't run" in text for text in shown)
     assert any("Couldn't draft the Context paragraph" in text for text in shown)
     async with ai_slack.sessions() as session:
