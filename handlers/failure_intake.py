@@ -100,11 +100,12 @@ def logged_text(decision: Decision, categorised: Sequence[Categorised], duplicat
             f"{skipped_text(duplicates)}"
         )
     lines = [
-        f"*{FAILURE_CATEGORY_LABELS[item.category]}*: {safe(item.failure.explanation, 300)}"
+        f"• *{FAILURE_CATEGORY_LABELS[item.category]}*: {safe(item.failure.explanation, 300)}"
         for item in categorised
     ]
+    counts = "They count" if len(categorised) != 1 else "It counts"
     return (
-        f"Logged to #{decision.id} *{safe(decision.title, 200)}*. "
-        + " ".join(lines)
-        + " It counts in the next review and in `/ragft status`."
+        f"Logged to #{decision.id} *{safe(decision.title, 200)}*:\n"
+        + "\n".join(lines)
+        + f"\n{counts} in the next review and in `/ragft status`."
     )

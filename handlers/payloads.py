@@ -193,6 +193,12 @@ def decision_click(body: dict[str, Any]) -> tuple[Click, int]:
     return in_channel(click), number(click.value)
 
 
+def message_ts_of(body: dict[str, Any]) -> str | None:
+    """The ts of the message a button was pressed on, when it looks like one."""
+    ts = _dict(body.get("container")).get("message_ts")
+    return ts if isinstance(ts, str) and re.fullmatch(r"\d{1,12}\.\d{1,9}", ts) else None
+
+
 def in_channel(click: Click) -> Click:
     if click.channel_id is None:
         raise StaleButton()

@@ -26,6 +26,7 @@ from handlers.coalesce import Coalescer
 from handlers.record_delivery import NotReadyFollowUpDeliverer, VerdictDeliverer
 from handlers.runtime import Runtime
 from handlers.slack_calls import post_message, slack_error, user_tz
+from handlers.stalled_delivery import StalledDeliverer
 from handlers.thread import refresh_root, render_message
 from handlers.ui.review_chart import quarters_png
 from handlers.ui.review_messages import nudge_message, pointer_message, review_message
@@ -84,7 +85,12 @@ class ReviewDeliverer:
         decision = state.decision
         channel, thread = decision.channel_id, decision.thread_ts
         has_chart = bool(evidence.quarters)
-        departed = await departed_owners(client, state)
+
+        async def find_departed() -> list[list[str]]:
+            return [[role.value, user] for role, user in await departed_owners(client, state)]
+
+        # Kept with the review, so the message shows the same when it's marked reviewed.
+        departed = [(OwnerRole(r), u) for r, u in await progress.step("departed", find_departed)]
         message = review_message(
             state, evidence, now=period_end, departed=departed, chart_attached=has_chart
         )
@@ -199,6 +205,7 @@ def deliverers(runtime: Runtime) -> Mapping[ReminderKind, Deliver]:
         ReminderKind.REVISIT: NudgeDeliverer(runtime),
         ReminderKind.VERDICT: VerdictDeliverer(runtime),
         ReminderKind.NOT_READY_FOLLOW_UP: NotReadyFollowUpDeliverer(runtime),
+        ReminderKind.STALLED: StalledDeliverer(runtime),
     }
 
 

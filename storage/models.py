@@ -202,6 +202,9 @@ class ContextTest(SQLModel, table=True):
     model_rationale: str | None = None
     team_judgement: str | None = Field(default=None, max_length=16)
     judged_by: str | None = Field(default=None, max_length=32)
+    judgements: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    """Every teammate's judgement (user id -> knowledge or behavior); a change of mind replaces
+    that person's. ``team_judgement`` / ``judged_by`` keep the latest."""
     error: str | None = None
     message_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)

@@ -13,7 +13,6 @@ LINES = [f"quoted the {n} price list from last year" for n in range(1, 23)]
 
 
 async def _decide(slack, title: str = "Billing assistant"):
-    from handlers.ui.ids import ActionId
 
     await slack.command(title)
     decision_id = (await slack.decision()).id

@@ -48,8 +48,8 @@ async def test_whole_journey_to_a_hybrid_decision_and_its_record(slack):
     )
     await slack.event(mention, event_id="Ev0JOURNEY")
     q3 = text_of(await slack.message_of("failures"))
-    assert "*Knowledge* 4 · *Behavior* 15 · *Unclear* 3" in q3
-    assert "Analysis complete: 22 failures reviewed." in q3
+    assert "(*Knowledge* 4 · *Behavior* 15)" in q3 and "*Unclear:* 3," in q3
+    assert "Analysis complete: 22 failures analysed. *1 more* to reach 20 explained" in q3
 
     # Q4: owners and labeled examples.
     await slack.pick_user(d, "training_data", ML)

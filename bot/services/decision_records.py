@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.domain.errors import NotFound
 from bot.domain.lifecycle import DecisionStatus, ReminderStatus
 from bot.services import guards
+from bot.services.stalled import watch_new_decision_in
 from bot.services.state import DecisionState, state_of
 from storage.models import Decision, FailureExample, Reminder
 from storage.repositories import decision_repo, event_repo, failure_repo, reminder_repo
@@ -31,6 +32,7 @@ async def start_decision(
             title=title,
             facilitator_id=facilitator_id,
         )
+        await watch_new_decision_in(session, decision)
         return await state_of(session=session, decision=decision)
 
 

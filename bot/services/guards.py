@@ -87,10 +87,20 @@ async def in_channel(
 
 
 def require_open(decision: Decision) -> None:
+    if decision.status == DecisionStatus.DECIDED:
+        raise NotAllowed(
+            f"Decision #{decision.id} is already decided, so its answers are frozen. To revisit "
+            "it, press *Re-run the diagnostic* (under its verdict, or on a review): it starts a "
+            "new decision with these answers filled in."
+        )
+    if decision.status == DecisionStatus.SUPERSEDED:
+        raise NotAllowed(
+            f"Decision #{decision.id} was superseded by a re-run, so its answers are frozen. "
+            "Answer on the decision that replaced it (`/ragft list` shows it)."
+        )
     if decision.status != DecisionStatus.OPEN:
         raise NotAllowed(
-            f"Decision #{decision.id} is already {decision.status}, so its answers are frozen. "
-            "Start a new one with `/ragft <title>` to revisit it."
+            f"Decision #{decision.id} is {decision.status}, so its answers are frozen."
         )
 
 

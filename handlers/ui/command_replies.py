@@ -7,7 +7,7 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
 
-from bot.domain.lifecycle import DecisionStatus, ReminderStatus
+from bot.domain.lifecycle import DecisionStatus, ReminderKind, ReminderStatus
 from bot.domain.outcome import outcome_phrase
 from bot.domain.questions import VERDICT_LABELS
 from bot.domain.tallies import percent
@@ -123,6 +123,16 @@ def _decided_status(state: DecisionState) -> list[Block]:
     return blocks
 
 
+REMINDER_LABELS: dict[str, str] = {
+    ReminderKind.QUARTERLY_REVIEW: "review",
+    ReminderKind.REVISIT: "revisit nudge",
+    ReminderKind.STALLED: "stalled-decision reminder",
+    ReminderKind.NOT_READY_FOLLOW_UP: "not-ready follow-up",
+    ReminderKind.VERDICT: "verdict message",
+}
+"""A reminder kind as a person reads it (not its stored name)."""
+
+
 def routine_lines(decision: Decision, troubled: Sequence[Reminder]) -> list[str]:
     """What ``/ragft status`` adds: cadence, reviews, and reminders that couldn't be sent."""
     lines = [f"*Review cadence:* {cadence_label(decision.review_cadence_days)}"]
@@ -138,12 +148,17 @@ def routine_lines(decision: Decision, troubled: Sequence[Reminder]) -> list[str]
             f"failures ({percent(decision.nudge_evidence.get('share'))} behavioral)"
         )
     for reminder in troubled:
-        what = reminder.kind.replace("_", " ")
+        what = REMINDER_LABELS.get(reminder.kind, "reminder")
         error = safe(reminder.last_error or "", 300)
         if reminder.status == ReminderStatus.FAILED:
+            again = (
+                ", then change the cadence to schedule it again"
+                if reminder.kind == ReminderKind.QUARTERLY_REVIEW
+                else ""
+            )
             lines.append(
                 f"⚠️ *The {what} couldn't be posted* after {reminder.attempts} attempts: {error}. "
-                "Check the bot is in this channel, then change the cadence to schedule it again."
+                f"Check the bot is in this channel{again}."
             )
         else:
             lines.append(

@@ -17,7 +17,13 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.outcome import OUTCOME_LABELS
-from bot.domain.questions import FAILURE_CATEGORY_LABELS, VERDICT_LABELS, FailureCategory, Verdict
+from bot.domain.questions import (
+    FAILURE_CATEGORY_LABELS,
+    VERDICT_LABELS,
+    CategorySource,
+    FailureCategory,
+    Verdict,
+)
 from handlers.ui.blocks import context, section
 from handlers.ui.ids import ActionId, BlockId, CallbackId, InputId, action_id, pack
 from handlers.ui.mrkdwn import MODAL_BLOCKS, MODAL_TITLE, fit, mention, safe
@@ -171,6 +177,14 @@ def _category_options(failure_id: int) -> list[Option]:
     ]
 
 
+CATEGORY_SOURCE_LABELS = {
+    CategorySource.HEURISTIC: "ragft's built-in rules",
+    CategorySource.LLM: "the model",
+    CategorySource.HUMAN: "a person",
+}
+"""Who categorised a failure, as a person reads it (the CLI's JSON keeps the raw source)."""
+
+
 def review_failures_modal(
     decision_id: int, failures: Sequence[FailureExample], total: int, channel_id: str
 ) -> dict[str, Any]:
@@ -183,7 +197,7 @@ def review_failures_modal(
         source = (
             "corrected by " + mention(failure.corrected_by)
             if failure.corrected_by
-            else (f"categorised by {failure.category_source}")
+            else f"categorised by {CATEGORY_SOURCE_LABELS.get(failure.category_source, 'ragft')}"
         )
         detail = f"\n_{safe(failure.rationale, 300)}_" if failure.rationale else ""
         link = f" · <{failure.permalink}|link>" if failure.permalink else ""

@@ -581,7 +581,9 @@ class FakeSlack(BackgroundServer):
         }
 
     def _not_member(self, channel: str) -> bool:
-        return not channel.startswith("D") and not self._channel_config(channel)["is_member"]
+        if channel.startswith("D"):  # the app's own DMs; one between people is configured so
+            return channel in self._channels and not self._channels[channel]["is_member"]
+        return not self._channel_config(channel)["is_member"]
 
     def _public_message(self, msg: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in msg.items() if k != "channel" and v is not None}
