@@ -26,12 +26,12 @@ async def test_pasting_the_same_lines_again_keeps_22_and_says_duplicates_skipped
     d = decision.id
     values = {InputId.PASTE: {InputId.PASTE: signing.text_value("\n".join(LINES))}}
     await slack.submit(CallbackId.ADD_FAILURES, values, d)
-    assert "Analysis complete: 22 failures reviewed." in text_of(await slack.message_of("failures"))
+    assert "Analysis complete: 22 failures analysed." in text_of(await slack.message_of("failures"))
 
     again = "\n".join([*LINES[:3], "  QUOTED the 1 price list from last year. "])
     values = {InputId.PASTE: {InputId.PASTE: signing.text_value(again)}}
     await slack.submit(CallbackId.ADD_FAILURES, values, d)
-    assert "Analysis complete: 22 failures reviewed." in text_of(await slack.message_of("failures"))
+    assert "Analysis complete: 22 failures analysed." in text_of(await slack.message_of("failures"))
     told = [text_of(e) for e in slack.ephemerals(FACILITATOR)]
     assert any("4 duplicates skipped" in t and "Nothing added" in t for t in told), told
 
@@ -65,7 +65,7 @@ async def test_pasting_the_same_lines_again_keeps_22_and_says_duplicates_skipped
     await slack.post(signing.interactive(submit))
     told = text_of(slack.ephemerals(FACILITATOR)[-1])
     assert "Already logged" in told and "1 duplicate skipped" in told
-    assert "Analysis complete: 24 failures reviewed." in text_of(await slack.message_of("failures"))
+    assert "Analysis complete: 24 failures analysed." in text_of(await slack.message_of("failures"))
 
 
 async def test_a_review_counts_api_and_imported_failures_and_says_where_they_came_from(slack):

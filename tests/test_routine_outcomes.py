@@ -105,7 +105,7 @@ async def test_not_ready_hears_once_twenty_failures_are_explained(slack):
         await slack.command(f"log {decision_id} it was just bad somehow {i}")
     await slack.decide(decision_id)
     decision = await slack.decision(decision_id)
-    assert decision.verdict == "not_ready"
+    assert decision.status == "open" and decision.verdict is None  # not ready: nothing decided
     now = datetime.now(UTC) + timedelta(minutes=1)
     await log(slack, KNOWLEDGE, 10)
     await log(slack, BEHAVIOR, 9, "b")
@@ -193,6 +193,6 @@ async def test_a_review_warns_when_the_rule_disagrees_with_the_teams_choice(slac
         ).all()
     await sweeper(slack).sweep(review.due_at)
     [posted] = [text_of(m) for m in in_thread(slack, decision) if "Quarterly review" in text_of(m)]
-    assert "Hybrid: fine-tune for behavior, retrieve knowledge, decided" in posted
-    assert "⚠️ *The rule now says:* Start with RAG, not Hybrid" in posted
-    assert "(the team's choice)" in posted and "rule still says" not in posted
+    assert "*Hybrid (the rule said Start with RAG)*, decided" in posted
+    assert "⚠️ *The rule now says:* Start with RAG, but the team chose Hybrid" in posted
+    assert "rule still says" not in posted

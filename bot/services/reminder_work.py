@@ -11,7 +11,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.lifecycle import DecisionStatus
 from bot.domain.nudges import Nudge, evaluate_nudge, ready_to_decide
-from bot.domain.questions import Verdict
 from bot.services.review_evidence import Evidence, gather_evidence
 from bot.services.review_routine import queue_revisit_check, schedule_next_review_in
 from bot.services.state import DecisionState, load_state
@@ -60,7 +59,7 @@ async def nudge_due(
         state = await load_state(session=session, team_id=team_id, decision_id=decision_id)
         evidence = await gather_evidence(session=session, decision=state.decision, now=now)
     last = state.decision.nudge_evidence
-    if state.outcome == Verdict.NOT_READY:
+    if state.is_open:
         nudge = ready_to_decide(all_failures=evidence.all_failures, last=last, at=now)
     else:
         nudge = evaluate_nudge(

@@ -17,7 +17,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.errors import UserError
 from bot.domain.lifecycle import DecisionStatus, ReminderKind, ReminderStatus
-from bot.domain.questions import Verdict
 from bot.domain.review_schedule import SNOOZE_DAYS, cadence_days, next_review, next_slot, review_due
 from bot.services import guards
 from bot.services.stalled import stop_watching_in, watch_new_decision_in
@@ -225,11 +224,24 @@ async def queue_revisit_check(*, session: AsyncSession, decision: Decision, now:
     """Failures were logged: ask the next sweep to check the revisit rules. Only for decided
     decisions (and open ones the rule called not ready: 20 explained failures mean it's time to
     decide), and at most one check waits at a time. True when a check is (now) pending."""
-    not_ready = decision.status == DecisionStatus.OPEN and decision.verdict == Verdict.NOT_READY
-    if decision.status != DecisionStatus.DECIDED and not not_ready:
+    if decision.status != DecisionStatus.DECIDED and not await called_not_ready(
+        session=session, decision=decision
+    ):
         return False
     await _remind(session, decision, ReminderKind.REVISIT, now, replace=False)
     return True
+
+
+async def called_not_ready(*, session: AsyncSession, decision: Decision) -> bool:
+    """An open decision whose Decide the rule answered with "not ready" (it then got a
+    follow-up reminder, whatever has become of it since)."""
+    if decision.status != DecisionStatus.OPEN:
+        return False
+    assert decision.id is not None
+    reminders = await reminder_repo.list_for_decision(
+        session=session, team_id=decision.team_id, decision_id=decision.id
+    )
+    return any(r.kind == ReminderKind.NOT_READY_FOLLOW_UP for r in reminders)
 
 
 async def _open_rerun(session: AsyncSession, team_id: str, decision_id: int) -> Decision | None:

@@ -114,3 +114,11 @@ async def reschedule_stalled_in(
     )
     if decision is not None and decision.status == DecisionStatus.OPEN:
         await schedule_stalled_in(session, decision, due)
+
+
+async def resume_watching(
+    *, session: AsyncSession, team_id: str, decision_id: int, now: datetime
+) -> None:
+    """A not-ready follow-up went out: from now on the decision is watched for stalling again."""
+    async with session.begin():
+        await reschedule_stalled_in(session, team_id, decision_id, now + STALLED_AFTER)
