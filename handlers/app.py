@@ -23,6 +23,7 @@ from handlers.listeners import (
     context_summary,
     decision_actions,
     failure_shortcut,
+    lifecycle_buttons,
     mentions,
     modal_submissions,
     perfect_context,
@@ -44,6 +45,7 @@ LISTENER_MODULES = (
     context_summary,
     review_buttons,
     failure_shortcut,
+    lifecycle_buttons,
 )
 
 BOLT_ACK_POLL = 0.05

@@ -86,6 +86,11 @@ async def in_channel(
 
 
 def require_open(decision: Decision) -> None:
+    if decision.status == DecisionStatus.WITHDRAWN:
+        raise NotAllowed(
+            f"Decision #{decision.id} was withdrawn, so it no longer takes answers. Its record "
+            "is kept; `/ragft list` shows this channel's decisions."
+        )
     if decision.status != DecisionStatus.OPEN:
         raise NotAllowed(
             f"Decision #{decision.id} is already {decision.status}, so its answers are frozen. "
@@ -136,4 +141,43 @@ async def require_facilitator_or_admin(
     raise NotAllowed(
         f"Thanks! Only the facilitator, <@{decision.facilitator_id}>, or a workspace admin "
         "can make the call. Nothing has changed; keep adding your answers."
+    )
+
+
+LIVE = frozenset({DecisionStatus.OPEN, DecisionStatus.DECIDED})
+"""The states a facilitator can still rename or withdraw; superseded and withdrawn decisions are
+closed records."""
+
+
+def require_live(decision: Decision, action: str) -> None:
+    if decision.status not in LIVE:
+        raise NotAllowed(
+            f"Decision #{decision.id} is {decision.status}, so it can't be {action}: its record "
+            "stays as it was. `/ragft delete` removes it for good."
+        )
+
+
+async def require_manager(
+    decision: Decision, user_id: str, is_admin: AdminCheck, action: str
+) -> None:
+    """Renaming, withdrawing and deleting: the facilitator or a workspace admin."""
+    if user_id == decision.facilitator_id or await is_admin():
+        return
+    raise NotAllowed(
+        f"Only the facilitator, <@{decision.facilitator_id}>, or a workspace admin can {action} "
+        f"decision #{decision.id}. Nothing has changed."
+    )
+
+
+async def require_owner_change(
+    decision: Decision, user_id: str, current: str | None, is_admin: AdminCheck
+) -> None:
+    """A named owner is replaced (or cleared) only by the facilitator, that owner, or a
+    workspace admin; an empty role is anyone's to fill."""
+    if current is None or user_id in (current, decision.facilitator_id) or await is_admin():
+        return
+    raise NotAllowed(
+        f"<@{current}> is named for this role. Only they, the facilitator "
+        f"(<@{decision.facilitator_id}>) or a workspace admin can replace them. Nothing has "
+        "changed."
     )

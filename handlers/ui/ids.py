@@ -28,6 +28,14 @@ class ActionId(StrEnum):
     SNOOZE = "review_snooze"
     RERUN = "review_rerun"
     CADENCE = "review_cadence"
+    START_CONFIRMED = "start_confirmed"
+    WITHDRAW_CONFIRMED = "withdraw_confirmed"
+    DELETE_CONFIRMED = "delete_confirmed"
+    CANCEL = "confirm_cancel"
+    PICK_DECISION = "pick_decision"
+    """A decision picked for a command that named none, when several were open."""
+    WITHDRAW_ANSWER = "answer_withdraw"
+    CLEAR_OWNER = "owner_clear"
 
 
 class CallbackId(StrEnum):

@@ -117,3 +117,14 @@ async def correct_failure_category(
     session.add(failure)
     await session.flush()
     return failure
+
+
+async def delete_failure(
+    *, session: AsyncSession, team_id: str, decision_id: int, failure_id: int
+) -> FailureExample | None:
+    failure = await get_failure(session=session, team_id=team_id, failure_id=failure_id)
+    if failure is None or failure.decision_id != decision_id:
+        return None
+    await session.delete(failure)
+    await session.flush()
+    return failure
