@@ -359,3 +359,18 @@ async def test_the_facilitator_clears_an_owner_and_deletes_a_failure_in_review(s
     assert "*Knowledge* 0 · *Behavior* 1" in q3 or "*Knowledge* 1 · *Behavior* 0" in q3
     updated = slack.fake.calls_to("views.update")[-1].args["view"]
     assert len([b for b in updated["blocks"] if b.get("block_id", "").startswith("failure")]) == 1
+
+
+async def test_lifecycle_commands_and_confirmations_stay_in_their_channel(slack):
+    secret = await start(slack, "Private roadmap bot")
+    elsewhere = "C0ELSEWHERE"
+    slack.fake.add_user(MARCO, is_admin=True)  # even an admin acts only where the decision is
+    for command in (f"rename {secret} Leaked", f"withdraw {secret}", f"delete {secret}"):
+        await slack.command(command, user=MARCO, channel=elsewhere)
+        told = slack.replies(MARCO)[-1]["text"]
+        assert f"no decision #{secret} in this channel" in told and "roadmap" not in told
+    for action in (ActionId.WITHDRAW_CONFIRMED, ActionId.DELETE_CONFIRMED):
+        await slack.click(action, str(secret), user=MARCO, channel_id=elsewhere)
+        assert f"no decision #{secret} in this channel" in slack.replies(MARCO)[-1]["text"]
+    decision = await slack.decision(secret)
+    assert (decision.title, decision.status) == ("Private roadmap bot", "open")

@@ -111,7 +111,11 @@ def require_verdict(decision: Decision) -> None:
 
 
 def require_reviewed_still(decision: Decision) -> None:
-    if decision.status in (DecisionStatus.SUPERSEDED, DecisionStatus.ARCHIVED):
+    if decision.status in (
+        DecisionStatus.SUPERSEDED,
+        DecisionStatus.WITHDRAWN,
+        DecisionStatus.ARCHIVED,
+    ):
         raise NotAllowed(
             f"Decision #{decision.id} is {decision.status}; it isn't reviewed any more."
         )
