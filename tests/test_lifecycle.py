@@ -300,8 +300,10 @@ async def test_replacing_an_owner_is_limited_and_names_both_people(slack):
     await slack.pick_user(decision_id, "training_data", SAM, user=PRIYA)  # an empty role
     before = len(posted(slack))
 
+    updates = len(slack.fake.calls_to("chat.update"))
     await slack.pick_user(decision_id, "training_data", MARCO, user=MARCO)
     assert f"<@{SAM}> is named for this role" in slack.replies(MARCO)[-1]["text"]
+    assert len(slack.fake.calls_to("chat.update")) == updates + 1  # the picker is reset
     assert f"<@{SAM}>" in text_of(await slack.message_of("owners"))
     assert len(posted(slack)) == before
 
@@ -374,3 +376,22 @@ async def test_lifecycle_commands_and_confirmations_stay_in_their_channel(slack)
         assert f"no decision #{secret} in this channel" in slack.replies(MARCO)[-1]["text"]
     decision = await slack.decision(secret)
     assert (decision.title, decision.status) == ("Private roadmap bot", "open")
+
+
+async def test_deleting_a_re_run_decision_leaves_its_re_run_whole(slack):
+    old = await start(slack)
+    await slack.answer(old, "problem_type", "knowledge", user=PRIYA)
+    await add_failures(slack, old, "didn't know the refund policy")
+    await slack.click(ActionId.DECIDE, str(old))
+    await slack.click(ActionId.RERUN, str(old))
+    new = (await slack.decision()).id
+    assert new != old and (await slack.decision(new)).supersedes_id == old
+
+    await slack.command(f"delete {old}")
+    await press(slack, slack.replies(FACILITATOR)[-1], ActionId.DELETE_CONFIRMED)
+    assert (await slack.decision(old)) is None
+    rerun = await slack.decision(new)
+    assert (rerun.status, rerun.supersedes_id) == ("open", None)
+    q1 = text_of(await slack.message_of("problem_type", new))
+    assert f"*Knowledge* (1): <@{PRIYA}>" in q1
+    assert "*Knowledge* 1" in text_of(await slack.message_of("failures", new))

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
+from bot.domain.errors import NotAllowed
 from bot.domain.questions import ANSWER_MESSAGE, AnswerKey, MessageKey, OwnerRole, Verdict
 from bot.services import (
     answering,
@@ -72,14 +73,18 @@ async def owner(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) 
     if prefix != BlockId.OWNER or role not in set(OwnerRole):
         raise payloads.StaleButton()
     where = click.at(payloads.number(decision_id))
-    change = await rt.call(
-        corrections.change_owner,
-        **where,
-        role=OwnerRole(role),
-        owner_id=click.selected_user,
-        user_id=click.user_id,
-        is_admin=rt.admin_check(click.user_id),
-    )
+    try:
+        change = await rt.call(
+            corrections.change_owner,
+            **where,
+            role=OwnerRole(role),
+            owner_id=click.selected_user,
+            user_id=click.user_id,
+            is_admin=rt.admin_check(click.user_id),
+        )
+    except NotAllowed:  # the picker shows the refused pick: show the owner who stays
+        await refresh(rt, click.team_id, where["decision_id"], [MessageKey.OWNERS])
+        raise
     await owner_changed(rt, change, click.user_id)
 
 
