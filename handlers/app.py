@@ -27,6 +27,7 @@ from handlers.listeners import (
     decide_buttons,
     decision_actions,
     failure_shortcut,
+    lifecycle_buttons,
     mentions,
     modal_submissions,
     perfect_context,
@@ -52,6 +53,7 @@ LISTENER_MODULES = (
     cost_actions,
     app_home,
     analysis_buttons,
+    lifecycle_buttons,
 )
 
 BOLT_ACK_POLL = 0.05

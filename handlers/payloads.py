@@ -205,6 +205,25 @@ def in_channel(click: Click) -> Click:
     return click
 
 
+def picked_command_of(body: dict[str, Any]) -> tuple[SlashCommand, int]:
+    """A decision picked for a command that named none: the command as first typed (its text
+    rides in the button's value, after the decision id), and the decision."""
+    click = in_channel(click_of(body))
+    decision_id, text = parts(click.value, 2)
+    try:
+        command = SlashCommand(
+            team_id=click.team_id,
+            channel_id=click.channel_id,
+            user_id=click.user_id,
+            text=text,
+            trigger_id=click.trigger_id,
+            response_url=body.get("response_url"),
+        )
+    except ValidationError:
+        raise StaleButton() from None
+    return command, number(decision_id)
+
+
 # Modals -------------------------------------------------------------------------------------
 
 
@@ -385,3 +404,9 @@ def home_click(body: dict[str, Any]) -> tuple[Click, int]:
     """A button on the App Home: its value is the decision id; there is no channel."""
     click = click_of(body)
     return click, number(click.value)
+
+
+def view_id_of(body: dict[str, Any]) -> str | None:
+    """The id of the modal a click came from, to update it in place."""
+    view_id = _dict(body.get("view")).get("id")
+    return view_id if isinstance(view_id, str) and re.match(r"^V[A-Z0-9]{1,31}$", view_id) else None

@@ -69,7 +69,7 @@ async def ai_slack(fake_slack, engine, sessions, fake_openai):
 
 
 async def start(slack: SlackApp, title: str = "Billing assistant") -> int:
-    await slack.command(title)
+    await slack.command(f"start {title}")
     return (await slack.decision()).id
 
 

@@ -13,7 +13,7 @@ PRIYA, MARCO, SAM = "U0PRIYA001", "U0MARCO002", "U0SAM00003"
 
 
 async def start(slack, title: str = "Support assistant for billing questions") -> int:
-    response = await slack.command(title)
+    response = await slack.command(f"start {title}")  # "start": a short title isn't previewed
     assert response.status_code == 200
     return (await slack.decision()).id
 

@@ -98,6 +98,11 @@ def require_open(decision: Decision) -> None:
             f"Decision #{decision.id} was superseded by a re-run, so its answers are frozen. "
             "Answer on the decision that replaced it (`/ragft list` shows it)."
         )
+    if decision.status == DecisionStatus.WITHDRAWN:
+        raise NotAllowed(
+            f"Decision #{decision.id} was withdrawn, so it no longer takes answers. Its record "
+            "is kept; `/ragft list` shows this channel's decisions."
+        )
     if decision.status != DecisionStatus.OPEN:
         raise NotAllowed(
             f"Decision #{decision.id} is {decision.status}, so its answers are frozen."
@@ -117,7 +122,11 @@ def require_verdict(decision: Decision) -> None:
 
 
 def require_reviewed_still(decision: Decision) -> None:
-    if decision.status in (DecisionStatus.SUPERSEDED, DecisionStatus.ARCHIVED):
+    if decision.status in (
+        DecisionStatus.SUPERSEDED,
+        DecisionStatus.WITHDRAWN,
+        DecisionStatus.ARCHIVED,
+    ):
         raise NotAllowed(
             f"Decision #{decision.id} is {decision.status}; it isn't reviewed any more."
         )
@@ -222,3 +231,42 @@ def token_owned_by(token_team_id: str, decision_team_ids: dict[int, str], wanted
             raise NotFound(f"There's no decision #{decision_id}.")
         if team != token_team_id:
             raise NotAllowed(f"Decision #{decision_id} belongs to another workspace.")
+
+
+LIVE = frozenset({DecisionStatus.OPEN, DecisionStatus.DECIDED})
+"""The states a facilitator can still rename or withdraw; superseded and withdrawn decisions are
+closed records."""
+
+
+def require_live(decision: Decision, action: str) -> None:
+    if decision.status not in LIVE:
+        raise NotAllowed(
+            f"Decision #{decision.id} is {decision.status}, so it can't be {action}: its record "
+            "stays as it was. `/ragft delete` removes it for good."
+        )
+
+
+async def require_manager(
+    decision: Decision, user_id: str, is_admin: AdminCheck, action: str
+) -> None:
+    """Renaming, withdrawing and deleting: the facilitator or a workspace admin."""
+    if user_id == decision.facilitator_id or await is_admin():
+        return
+    raise NotAllowed(
+        f"Only the facilitator, <@{decision.facilitator_id}>, or a workspace admin can {action} "
+        f"decision #{decision.id}. Nothing has changed."
+    )
+
+
+async def require_owner_change(
+    decision: Decision, user_id: str, current: str | None, is_admin: AdminCheck
+) -> None:
+    """A named owner is replaced (or cleared) only by the facilitator, that owner, or a
+    workspace admin; an empty role is anyone's to fill."""
+    if current is None or user_id in (current, decision.facilitator_id) or await is_admin():
+        return
+    raise NotAllowed(
+        f"<@{current}> is named for this role. Only they, the facilitator "
+        f"(<@{decision.facilitator_id}>) or a workspace admin can replace them. Nothing has "
+        "changed."
+    )

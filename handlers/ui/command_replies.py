@@ -24,16 +24,23 @@ HELP = """*ragft* helps your team decide between RAG and fine-tuning, then keeps
 
 *Start a decision*
 `/ragft Support assistant for billing questions`: posts four questions in a thread.
-Anyone here can answer.
+Anyone here can answer. A one- or two-word title, or one that looks like a mistyped command,
+is shown to you first, to confirm (`/ragft start <title>` skips that).
 
 *Other commands*
 `/ragft list`: this channel's decisions, with status and next review
-`/ragft status [id]`: where a decision stands (the latest in this channel by default)
+`/ragft status [id]`: where a decision stands
 `/ragft export [id]`: upload the decision record as Markdown to its thread
-`/ragft log [id] <why it failed>`: log a failing output after the decision
+`/ragft log [id] <why it failed>`: log a failing output
 `/ragft cadence [id] monthly|quarterly|half-yearly`: how often to review it
+`/ragft rename [id] <title>`: rename a decision (facilitator or admin)
+`/ragft withdraw [id]`: close a decision, keeping its record (facilitator or admin, confirmed)
+`/ragft delete [id]`: erase a decision and its thread (facilitator or admin, confirmed)
 `/ragft token create [label]` · `list` · `revoke <label>`: API tokens for sending failures
-`/ragft help`: this message"""
+`/ragft help`: this message
+
+Without an id, a command means this channel's open decision, else its latest decided one;
+when several are open, ragft asks which."""
 
 
 def help_message(note: str | None = None) -> Message:

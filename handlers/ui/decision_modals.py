@@ -19,12 +19,15 @@ from slack_sdk.models.views import View
 from bot.domain.outcome import OUTCOME_LABELS
 from bot.domain.questions import (
     FAILURE_CATEGORY_LABELS,
+    OWNER_ROLE_LABELS,
     VERDICT_LABELS,
     CategorySource,
     FailureCategory,
+    OwnerRole,
     Verdict,
 )
-from handlers.ui.blocks import context, section
+from bot.services.state import DecisionState
+from handlers.ui.blocks import button, context, section
 from handlers.ui.ids import ActionId, BlockId, CallbackId, InputId, action_id, pack
 from handlers.ui.mrkdwn import MODAL_BLOCKS, MODAL_TITLE, fit, mention, safe
 from storage.models import FailureExample
@@ -170,11 +173,39 @@ def override_modal(
     )
 
 
+DELETE_FAILURE = "delete"
+"""The value, in a failure's select, of "Delete this failure"."""
+
+
 def _category_options(failure_id: int) -> list[Option]:
     return [
         Option(text=label, value=pack(failure_id, category))
         for category, label in FAILURE_CATEGORY_LABELS.items()
-    ]
+    ] + [Option(text="🗑 Delete this failure", value=pack(failure_id, DELETE_FAILURE))]
+
+
+def owners_to_clear(state: DecisionState) -> dict[OwnerRole, str]:
+    """The named Q4 owners *Review & correct* offers to clear (an open decision's only)."""
+    if not state.is_open:
+        return {}
+    return {role: user for role, user in state.owners.items() if user}
+
+
+def _owner_blocks(decision_id: int, owners: dict[OwnerRole, str]) -> list[Block]:
+    if not owners:
+        return []
+    blocks: list[Block] = [context("*Q4 owners*: clear one named by mistake.")]
+    for role, user in owners.items():
+        blocks.append(
+            section(
+                f"*{OWNER_ROLE_LABELS[role]}*: {mention(user)}",
+                accessory=button(
+                    "Clear", action_id(ActionId.CLEAR_OWNER, role), pack(decision_id, role)
+                ),
+            )
+        )
+    blocks.append(context("*Q3 failures*: pick a category to correct one, or delete it."))
+    return blocks
 
 
 CATEGORY_SOURCE_LABELS = {
@@ -186,9 +217,13 @@ CATEGORY_SOURCE_LABELS = {
 
 
 def review_failures_modal(
-    decision_id: int, failures: Sequence[FailureExample], total: int, channel_id: str
+    decision_id: int,
+    failures: Sequence[FailureExample],
+    total: int,
+    channel_id: str,
+    owners: dict[OwnerRole, str] | None = None,
 ) -> dict[str, Any]:
-    blocks: list[Block] = []
+    blocks: list[Block] = _owner_blocks(decision_id, owners or {})
     if not failures:
         blocks.append(section("No failures logged yet. Use *Add failures* to paste some."))
     for failure in failures:

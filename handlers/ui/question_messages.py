@@ -59,17 +59,14 @@ def _choice_blocks(state: DecisionState, key: str, open_: bool) -> list[Block]:
     choice = state.choices[AnswerKey(key)]
     blocks: list[Block] = []
     if open_:
-        blocks.append(
-            ActionsBlock(
-                block_id=pack(BlockId.ANSWER, key),
-                elements=[
-                    button(
-                        label, action_id(ActionId.ANSWER, key, value), pack(state.id, key, value)
-                    )
-                    for value, label in labels.items()
-                ],
-            )
-        )
+        elements = [
+            button(label, action_id(ActionId.ANSWER, key, value), pack(state.id, key, value))
+            for value, label in labels.items()
+        ]
+        if choice.votes:  # undo: only the clicker's own answer goes
+            withdraw = action_id(ActionId.WITHDRAW_ANSWER, key)
+            elements.append(button("Withdraw my answer", withdraw, pack(state.id, key)))
+        blocks.append(ActionsBlock(block_id=pack(BlockId.ANSWER, key), elements=elements))
     lines = [_votes_line(choice, labels)]
     if split := split_summary(choice, labels):
         # Once decided, nobody can talk it through here any more: the split is the record.

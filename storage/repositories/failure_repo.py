@@ -221,3 +221,14 @@ async def already_stored(
         if external_id is not None and external_id in wanted_ids:
             found_ids.add(external_id)
     return found_keys, found_ids
+
+
+async def delete_failure(
+    *, session: AsyncSession, team_id: str, decision_id: int, failure_id: int
+) -> FailureExample | None:
+    failure = await get_failure(session=session, team_id=team_id, failure_id=failure_id)
+    if failure is None or failure.decision_id != decision_id:
+        return None
+    await session.delete(failure)
+    await session.flush()
+    return failure
