@@ -271,7 +271,9 @@ class DecisionRecord(SQLModel, table=True):
 
 
 class RecordAmendment(SQLModel, table=True):
-    """A change of a decided decision's outcome: who, when, from, to, why."""
+    """A change of a decided decision's record: who, when, from, to, why. ``kind`` "outcome"
+    (the outcome changed) or "costs" (the cost assumptions changed: from and to are the outcome
+    then, ``reason`` says which assumptions changed from what to what)."""
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
@@ -281,3 +283,6 @@ class RecordAmendment(SQLModel, table=True):
     from_outcome: str = Field(max_length=16)
     to_outcome: str = Field(max_length=16)
     reason: str
+    kind: str = Field(
+        default="outcome", max_length=16, sa_column_kwargs={"server_default": "outcome"}
+    )
