@@ -351,3 +351,35 @@ def view_meta(body: dict[str, Any]) -> ModalMeta:
         return ModalMeta.model_validate(json.loads(_dict(body.get("view")).get("private_metadata")))
     except (ValueError, TypeError, ValidationError):
         raise StaleButton() from None
+
+
+class Uninstall(_Model):
+    """Who an ``app_uninstalled`` or ``tokens_revoked`` event is about."""
+
+    team_id: SlackId | None = None
+    enterprise_id: SlackId | None = None
+    is_enterprise_install: bool = False
+    revoked_bot: bool = False
+
+
+def uninstall_of(body: dict[str, Any]) -> Uninstall | None:
+    """None when the event names neither a workspace nor an org."""
+    first = (
+        _dict((body.get("authorizations") or [{}])[0])
+        if isinstance(body.get("authorizations"), list)
+        else {}
+    )
+    tokens = _dict(_dict(body.get("event")).get("tokens"))
+    try:
+        parsed = Uninstall(
+            team_id=_str(body.get("team_id")) or _str(first.get("team_id")),
+            enterprise_id=_str(body.get("enterprise_id")) or _str(first.get("enterprise_id")),
+            is_enterprise_install=first.get("is_enterprise_install") is True
+            or body.get("is_enterprise_install") is True,
+            revoked_bot=bool(tokens.get("bot")),
+        )
+    except ValidationError:
+        return None
+    if parsed.team_id is None and parsed.enterprise_id is None:
+        return None
+    return parsed

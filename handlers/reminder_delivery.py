@@ -28,6 +28,7 @@ from handlers.slack_calls import post_message, slack_error, user_tz
 from handlers.thread import refresh_root, render_message
 from handlers.ui.review_chart import quarters_png
 from handlers.ui.review_messages import nudge_message, pointer_message, review_message
+from handlers.workspace_delivery import in_its_workspace, with_workspaces
 from storage.repositories.reminder_repo import Claimed
 
 
@@ -58,6 +59,7 @@ def sweep_runtime(settings: Settings, sessions: async_sessionmaker[AsyncSession]
     client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
     runtime = Runtime(sessions=sessions, client=client, settings=settings)
     runtime.refresher = Coalescer(lambda key: render_message(runtime, key))
+    with_workspaces(runtime)  # distribution mode: each reminder goes out with its team's token
     return runtime
 
 
@@ -201,4 +203,4 @@ def deliverers(runtime: Runtime) -> Mapping[ReminderKind, Deliver]:
 
 def build_deliverer(runtime: Runtime) -> KindRegistry:
     """What the sweeper calls for every claimed reminder."""
-    return KindRegistry(runtime.sessions, deliverers(runtime))
+    return KindRegistry(runtime.sessions, in_its_workspace(runtime, deliverers(runtime)))

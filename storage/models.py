@@ -171,3 +171,12 @@ class ContextTest(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
     completed_at: datetime | None = None
+
+
+class Workspace(SQLModel, table=True):
+    """Which Enterprise Grid org a workspace belongs to (None outside one), as Slack's requests
+    said: the sweep needs it to find an org-wide installation's token for a workspace."""
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    enterprise_id: str | None = Field(default=None, max_length=32, index=True)
+    seen_at: datetime = Field(default_factory=utcnow)

@@ -69,7 +69,8 @@ def test_manifest_declares_the_command_events_and_interactivity(name: str):
     manifest = _manifest(name)
     [command] = manifest["features"]["slash_commands"]
     assert command["command"] == "/ragft"
-    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_mention"]
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"app_mention", "app_uninstalled", "tokens_revoked"} <= events
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     socket = manifest["settings"]["socket_mode_enabled"]
     assert socket is (name == "manifest.socket.json")

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.lifecycle import ReminderStatus
+from bot.services.workspace_data import erase_expired_outputs
 from storage.models import utcnow
 from storage.repositories import reminder_repo as reminders
 from storage.repositories.reminder_repo import LEASE, Claimed
@@ -93,6 +94,8 @@ class SweepReport:
     done: int = 0
     retrying: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    erased: int = 0
+    """Failures whose output and link were erased (``RAGFT_RETENTION_DAYS``)."""
 
 
 def retry_after(error: BaseException) -> timedelta | None:
@@ -129,6 +132,7 @@ class Sweeper:
         batch: int = BATCH,
         lease: timedelta = LEASE,
         timeout: timedelta = DELIVERY_TIMEOUT,
+        retention: timedelta | None = None,
     ) -> None:
         self.sessions = sessions
         self.deliver = deliver
@@ -137,6 +141,8 @@ class Sweeper:
         self.batch = batch
         self.lease = lease
         self.timeout = timeout
+        self.retention = retention
+        """Erase failing outputs and links older than this, each sweep (None: keep them)."""
         self.stopping = False
 
     def stop(self) -> None:
@@ -153,6 +159,11 @@ class Sweeper:
     async def sweep(self, now: datetime | None = None) -> SweepReport:
         """Send everything due at ``now`` (default: the clock) that nobody else holds."""
         report = SweepReport()
+        if self.retention is not None:
+            async with self.sessions() as session:
+                report.erased = await erase_expired_outputs(
+                    session=session, before=(now or self.clock()) - self.retention
+                )
         while not self.stopping:
             clock = self.clock()
             due_at = now or clock
