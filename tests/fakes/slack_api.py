@@ -32,7 +32,7 @@ Defaults worth knowing:
   ``redirect_uri`` (default ``oauth_redirect_url``) with a code. ``oauth.v2.access`` (client id
   and secret ``OAUTH_CLIENT_ID`` / ``OAUTH_CLIENT_SECRET``) exchanges a code, once, for a bot
   token of that workspace, or with ``grant_type=refresh_token`` a refresh token, once, for a
-  new token (the old one stops working). ``auth.test`` answers for the token's workspace;
+  new token (the old one stops working; the new one lives ``refreshed_expires_in`` s). ``auth.test`` answers for the token's workspace;
   ``revoke(token)`` and expired tokens get ``invalid_auth`` / ``token_expired``.
 """
 
@@ -183,6 +183,7 @@ class FakeSlack(BackgroundServer):
         self._last_us = 0
         self._ids = itertools.count(1)
         self.oauth_redirect_url = "http://ragft.test/slack/oauth_redirect"
+        self.refreshed_expires_in = 12 * 3600  # what Slack gives a refreshed token
         self._next_install: dict[str, Any] | None = None
         self._codes: dict[str, dict[str, Any]] = {}
         self._issued: dict[str, dict[str, Any]] = {}  # bot token -> its workspace and expiry
@@ -531,7 +532,7 @@ class FakeSlack(BackgroundServer):
             if old is None:
                 return _error("invalid_refresh_token")
             self._dead_tokens[old["token"]] = "token_expired"
-            return self._grant(old)
+            return self._grant({**old, "expires_in": self.refreshed_expires_in})
         grant = self._codes.pop(str(args.get("code")), None)
         if grant is None:
             return _error("invalid_code")
