@@ -56,7 +56,9 @@ def sweep_runtime(settings: Settings, sessions: async_sessionmaker[AsyncSession]
     """A runtime for the sweeper. Its client has no rate-limit retry handler: a 429 goes back
     into the reminder's row with a backoff instead of holding the sweep (and its lease)."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    client = AsyncWebClient(
+        token=None if settings.distribution else token, base_url=settings.slack_api_url
+    )
     runtime = Runtime(sessions=sessions, client=client, settings=settings)
     runtime.refresher = Coalescer(lambda key: render_message(runtime, key))
     with_workspaces(runtime)  # distribution mode: each reminder goes out with its team's token

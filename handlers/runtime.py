@@ -33,6 +33,8 @@ def build_client(settings: Settings) -> AsyncWebClient:
     opens a new session and TCP connection for every call. Build it inside the event loop.
     """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    if settings.distribution:  # every workspace brings its own token (its installation)
+        token = None
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,

@@ -192,3 +192,39 @@ async def test_the_sweep_sends_each_workspaces_reminders_with_its_token(dist, fa
     assert by_thread[one.thread_ts] == token1
     assert by_thread[grid.thread_ts] == org_token
     assert None not in tokens_used(fake_slack)
+
+
+def test_serve_in_distribution_mode_says_what_is_missing_in_one_line(tmp_path):
+    from tests.test_cli import assert_one_line_error, run
+
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SLACK_CLIENT_ID": OAUTH_CLIENT_ID}
+    result = run("serve", "--http", env=env)
+    assert_one_line_error(
+        result, "distribution mode", "SLACK_CLIENT_SECRET", "SLACK_SIGNING_SECRET"
+    )
+    socket = {**env, "SLACK_CLIENT_SECRET": "s", "SLACK_APP_TOKEN": "xapp-1"}
+    assert_one_line_error(run("serve", env=socket), "ragft serve --http")
+
+
+async def test_work_started_after_the_ack_keeps_the_requests_workspace_client(dist):
+    import asyncio
+
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    rt = dist.runtime
+    seen: dict[str, str | None] = {}
+
+    async def request(team: str) -> None:
+        rt.bind(AsyncWebClient(token=f"xoxb-{team}"))
+
+        async def after_ack() -> None:
+            await asyncio.sleep(0.01)  # the other request binds its own meanwhile
+            seen[team] = rt.client.token
+
+        await asyncio.sleep(0)
+        asyncio.get_running_loop().create_task(after_ack())
+
+    await asyncio.gather(asyncio.create_task(request(T1)), asyncio.create_task(request(T2)))
+    await dist.idle()
+    assert seen == {T1: f"xoxb-{T1}", T2: f"xoxb-{T2}"}
+    assert rt.client is rt.default_client and rt.client.token is None

@@ -32,8 +32,9 @@ Defaults worth knowing:
   ``redirect_uri`` (default ``oauth_redirect_url``) with a code. ``oauth.v2.access`` (client id
   and secret ``OAUTH_CLIENT_ID`` / ``OAUTH_CLIENT_SECRET``) exchanges a code, once, for a bot
   token of that workspace, or with ``grant_type=refresh_token`` a refresh token, once, for a
-  new token (the old one stops working; the new one lives ``refreshed_expires_in`` s). ``auth.test`` answers for the token's workspace;
-  ``revoke(token)`` and expired tokens get ``invalid_auth`` / ``token_expired``.
+  new token (the old one stops working; the new one lives ``refreshed_expires_in`` seconds).
+  ``auth.test`` answers for the token's workspace; ``revoke(token)`` and expired tokens get
+  ``invalid_auth`` / ``token_expired``.
 """
 
 from __future__ import annotations
