@@ -24,6 +24,9 @@ from handlers.oauth_setup import Distribution
 
 CURRENT: ContextVar[AsyncWebClient | None] = ContextVar("ragft_workspace_client", default=None)
 CACHE_SECONDS = 30.0
+NOTE_AGAIN_SECONDS = 600.0
+"""How often a workspace's org is written again: a workspace purged and reinstalled while
+another replica remembered it is recorded again within this long."""
 
 
 class NotInstalled(UserError):
@@ -45,7 +48,7 @@ class WorkspaceClients:
         self.base = base
         self.sessions = sessions
         self._cache: dict[str, tuple[float, AsyncWebClient]] = {}
-        self._seen: set[tuple[str, str | None]] = set()
+        self._seen: dict[tuple[str, str | None], float] = {}
 
     def client_with(self, token: str) -> AsyncWebClient:
         """A client like the process's one (base URL, HTTP session, retries) with ``token``."""
@@ -87,14 +90,15 @@ class WorkspaceClients:
         """Drop cached clients (their workspace uninstalled or its tokens were revoked)."""
         for team_id in team_ids:
             self._cache.pop(team_id, None)
-        self._seen = {seen for seen in self._seen if seen[0] not in team_ids}
+        self._seen = {seen: at for seen, at in self._seen.items() if seen[0] not in team_ids}
 
     async def note(self, team_id: str | None, enterprise_id: str | None) -> None:
-        """Remember which org a workspace is in (once per process), for ``client_for``."""
-        if team_id is None or (team_id, enterprise_id) in self._seen:
+        """Remember which org a workspace is in (once in a while), for ``client_for``."""
+        key = (team_id or "", enterprise_id)
+        if team_id is None or self._seen.get(key, 0.0) > time.monotonic():
             return
         async with self.sessions() as session:
             await workspace_data.note_workspace(
                 session=session, team_id=team_id, enterprise_id=enterprise_id
             )
-        self._seen.add((team_id, enterprise_id))
+        self._seen[key] = time.monotonic() + NOTE_AGAIN_SECONDS

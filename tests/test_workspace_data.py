@@ -180,6 +180,39 @@ def test_purge_without_yes_shows_what_it_would_delete_and_refuses_without_a_term
     assert declined.returncode == 2 and counts(url, T1) == before
 
 
+@pytest.mark.parametrize(("answer", "code"), [("y", 0), ("n", 1)])
+def test_purge_asks_on_a_terminal_and_deletes_only_on_yes(tmp_path, fake_slack, answer, code):
+    import os
+    import pty
+    import subprocess
+
+    from tests.test_cli import RAGFT, ROOT
+
+    url = seeded(tmp_path, fake_slack, T1)
+    before = counts(url, T1)
+    keyboard, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_"))}
+    process = subprocess.Popen(
+        [*RAGFT, "purge", "--team", T1],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**env, "DATABASE_URL": url},
+        cwd=ROOT,
+    )
+    os.close(terminal)
+    os.write(keyboard, f"{answer}\n".encode())
+    out, err = process.communicate(timeout=60)
+    os.close(keyboard)
+    assert process.returncode == code, err
+    assert "Delete all of it?" in out and f"decision: {before['decision']} rows" in out
+    if answer == "y":
+        assert f"Deleted workspace {T1}" in out and set(counts(url, T1).values()) == {0}
+    else:
+        assert "Nothing deleted." in out and counts(url, T1) == before
+
+
 def test_purge_yes_deletes_the_workspace_and_leaves_the_others(tmp_path, fake_slack):
     url = seeded(tmp_path, fake_slack, T1, T2)
     theirs = counts(url, T2)

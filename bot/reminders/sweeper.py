@@ -45,6 +45,8 @@ DELIVERY_TIMEOUT = timedelta(seconds=45)
 MAX_ATTEMPTS = 5
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 assert BATCH * DELIVERY_TIMEOUT < LEASE
+ERASE_EVERY = timedelta(hours=1)
+"""RAGFT_RETENTION_DAYS: how often a long-running sweeper erases old failing outputs."""
 
 
 def worker_id() -> str:
@@ -142,8 +144,16 @@ class Sweeper:
         self.lease = lease
         self.timeout = timeout
         self.retention = retention
-        """Erase failing outputs and links older than this, each sweep (None: keep them)."""
+        """Erase failing outputs and links older than this, at most hourly (None: keep them)."""
+        self._erased_at: datetime | None = None
         self.stopping = False
+
+    def _erase_due(self) -> bool:
+        clock = self.clock()
+        if self._erased_at is not None and clock - self._erased_at < ERASE_EVERY:
+            return False
+        self._erased_at = clock
+        return True
 
     def stop(self) -> None:
         """Take no more work: a sweep in progress finishes the reminder in hand and claims
@@ -159,7 +169,7 @@ class Sweeper:
     async def sweep(self, now: datetime | None = None) -> SweepReport:
         """Send everything due at ``now`` (default: the clock) that nobody else holds."""
         report = SweepReport()
-        if self.retention is not None:
+        if self.retention is not None and self._erase_due():
             async with self.sessions() as session:
                 report.erased = await erase_expired_outputs(
                     session=session, before=(now or self.clock()) - self.retention
