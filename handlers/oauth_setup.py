@@ -135,6 +135,7 @@ class WorkspaceAuthorize(AsyncInstallationStoreAuthorize):
             client_secret=secret,
             installation_store=installation_store,
             token_rotation_expiration_minutes=ROTATE_MINUTES_BEFORE_EXPIRY,
+            cache_enabled=True,  # one auth.test per token, not one per request
         )
         self.token_rotator = AsyncTokenRotator(
             client_id=settings.slack_client_id, client_secret=secret, client=api_client

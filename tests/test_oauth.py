@@ -228,3 +228,23 @@ async def test_work_started_after_the_ack_keeps_the_requests_workspace_client(di
     await dist.idle()
     assert seen == {T1: f"xoxb-{T1}", T2: f"xoxb-{T2}"}
     assert rt.client is rt.default_client and rt.client.token is None
+
+
+async def test_with_a_state_secret_the_state_is_signed_not_stored(fake_slack, engine, sessions):
+    app = DistributedApp(fake_slack, engine, sessions, slack_state_secret="a-long-state-secret")
+    try:
+        page = await app.http.get("/slack/install")
+        state = query_of(app.add_to_slack_link(page.text))["state"][0]
+        assert state.count(".") == 2  # a signed token, nothing kept server-side
+        async with sessions() as session:
+            stored = await session.execute(sa.text("SELECT count(*) FROM slack_oauth_states"))
+            assert stored.scalar_one() == 0
+        assert (await app.install(T1)).status_code == 200
+        assert await installations(sessions, team_id=T1) == 1
+    finally:
+        await app.close()
+
+
+async def test_the_oauth_paths_exist_only_in_distribution_mode(slack):
+    assert (await slack.http.get("/slack/install")).status_code == 404
+    assert (await slack.http.get("/slack/oauth_redirect?code=x&state=y")).status_code == 404
