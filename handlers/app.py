@@ -39,6 +39,7 @@ from handlers.workspace_clients import WorkspaceClients
 log = logging.getLogger("ragft")
 
 LISTENER_MODULES = (
+    uninstall,
     slash_command,
     decision_actions,
     modal_submissions,
@@ -47,7 +48,6 @@ LISTENER_MODULES = (
     context_summary,
     review_buttons,
     failure_shortcut,
-    uninstall,
 )
 
 BOLT_ACK_POLL = 0.05
