@@ -70,12 +70,14 @@ async def test_uninstalling_one_workspace_deletes_all_its_rows_and_nothing_else(
     before = len(fake_slack.calls)
     await dist.command("list", team_id=T2)
     assert "Assistant for T0WORKSP002" in text_of(dist.replies(FACILITATOR)[-1])
+    await dist.command("Another assistant", team_id=T2)
     assert {c.token for c in fake_slack.calls[before:] if c.method != "response_url"} == {
         fake_slack.tokens_of(T2)[0]
     }
+    assert (await dist.latest(T2)).title == "Another assistant"
     # the uninstalled one is no longer authorised: nothing is answered in its name
     before = len(fake_slack.calls)
-    await dist.command("list", team_id=T1)
+    await dist.command("Yet another", team_id=T1)
     assert not [c for c in fake_slack.calls[before:] if c.method == "chat.postMessage"]
     assert set((await rows_per_table(sessions, T1)).values()) == {0}
 
