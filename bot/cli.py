@@ -177,7 +177,7 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     """One reminder sweep, as if at ``--now``; one line per reminder sent."""
     now = parse_now(args.now)
     settings = _settings()
-    if settings.slack_bot_token is None:
+    if settings.slack_bot_token is None and not settings.distribution:
         raise CliError(
             "sweep posts to Slack: set SLACK_BOT_TOKEN (xoxb-…, from OAuth & Permissions → "
             "Bot User OAuth Token) in the environment or .env"
@@ -192,7 +192,11 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         engine = await open_database(settings.database_url.get_secret_value())
         try:
             sessions = session_factory(engine)
-            sweeper = Sweeper(sessions, build_deliverer(sweep_runtime(settings, sessions)))
+            sweeper = Sweeper(
+                sessions,
+                build_deliverer(sweep_runtime(settings, sessions)),
+                retention=settings.retention,
+            )
             return await sweeper.sweep(now)
         finally:
             await engine.dispose()
@@ -200,6 +204,11 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     report = _with_database(run)
     for line in report.sent:
         out.write(f"sent {line}\n")
+    if report.erased:
+        out.write(
+            f"erased the outputs and links of {report.erased} failures older than "
+            f"{settings.ragft_retention_days} days\n"
+        )
     for line in report.retrying + report.failed:
         print(f"ragft: {line}", file=sys.stderr)
     return 0
@@ -241,6 +250,48 @@ def cmd_failures_import(args: argparse.Namespace, out: TextIO, stdin: TextIO) ->
     for line, error in rows.rejected:
         print(f"ragft: line {line}: {error}", file=sys.stderr)
     out.write(imp.summary(imported, duplicates, rows.rejected) + "\n")
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    """Delete everything stored for one workspace; asks first unless ``--yes``."""
+    import re
+
+    from bot.services import workspace_data
+    from storage.db import session_factory
+    from storage.migrate import open_database
+
+    team = args.team.strip()
+    if not re.fullmatch(r"[A-Z0-9][A-Z0-9_-]{1,31}", team):
+        raise CliError(f"--team: {args.team!r} is not a Slack team id such as T0ABCDEF12")
+    settings = _settings()
+
+    async def run(service: Callable[..., Coroutine[Any, Any, dict[str, int]]]) -> dict[str, int]:
+        engine = await open_database(settings.database_url.get_secret_value())
+        try:
+            async with session_factory(engine)() as session:
+                return await service(session=session, team_id=team)
+        finally:
+            await engine.dispose()
+
+    if not args.yes:
+        counts = workspace_data.nonzero(_with_database(lambda: run(workspace_data.preview_purge)))
+        if not counts:
+            out.write(f"Nothing is stored for workspace {team}.\n")
+            return 0
+        out.write(f"This deletes everything stored for workspace {team}:\n")
+        for table, count in counts.items():
+            out.write(f"  {table}: {count} rows\n")
+        if not stdin.isatty():
+            raise CliError(f"not deleting without confirmation: pass --yes to purge {team}")
+        out.write("Delete all of it? This can't be undone. [y/N] ")
+        out.flush()
+        if stdin.readline().strip().lower() not in ("y", "yes"):
+            out.write("Nothing deleted.\n")
+            return 1
+    deleted = workspace_data.nonzero(_with_database(lambda: run(workspace_data.purge_workspace)))
+    summary = ", ".join(f"{table} {count}" for table, count in deleted.items()) or "nothing"
+    out.write(f"Deleted workspace {team}: {summary}.\n")
     return 0
 
 
@@ -328,6 +379,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--offline", action="store_true", help="use the offline classifier even with an API key"
     )
     imp.set_defaults(handler=cmd_failures_import)
+    prg = commands.add_parser("purge", help="delete everything stored for one workspace")
+    prg.add_argument("--team", required=True, metavar="T", help="the workspace's team id")
+    prg.add_argument("--yes", action="store_true", help="delete without asking")
+    prg.set_defaults(handler=cmd_purge)
     return parser
 
 

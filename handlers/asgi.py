@@ -1,4 +1,5 @@
-"""The HTTP app: Bolt's Starlette adapter at POST /slack/events, and GET /healthz.
+"""The HTTP app: Bolt's Starlette adapter at POST /slack/events, and GET /healthz; in
+distribution mode also Bolt's OAuth flow at GET /slack/install and GET /slack/oauth_redirect.
 
 Every POST is checked here before Bolt sees it: signature headers, a capped body, the signature,
 then whether Bolt can parse the body. A request that fails is answered with a short plain-text
@@ -31,6 +32,7 @@ from starlette.types import Message
 
 from handlers.ingest_api import api_routes
 from handlers.runtime import Runtime
+from handlers.workspace_clients import CURRENT
 from storage.health import write_check
 
 log = logging.getLogger("ragft")
@@ -241,7 +243,16 @@ def create_asgi_app(
             return refuse(400, "the client went away before sending the whole body")
         if isinstance(verified, Response):
             return verified
-        return await handler.handle(replay(request, verified))
+        unbound = CURRENT.set(None)  # each request binds its own workspace's client
+        try:
+            return await handler.handle(replay(request, verified))
+        finally:
+            CURRENT.reset(unbound)
+
+    async def oauth(request: Request) -> Response:
+        """Bolt's OAuth flow: GETs a browser makes, unsigned by design. Bolt checks the state
+        (cookie and store) and exchanges the code itself; nothing else is reachable here."""
+        return await handler.handle(request)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -251,14 +262,16 @@ def create_asgi_app(
         async with lifecycle():
             yield
 
-    return Starlette(
-        routes=[
-            Route("/slack/events", slack_events, methods=["POST"]),
-            healthz_route(engine),
-            *(api_routes(runtime) if runtime is not None else []),
-        ],
-        lifespan=lifespan,
-    )
+    routes = [
+        Route("/slack/events", slack_events, methods=["POST"]),
+        healthz_route(engine),
+        *(api_routes(runtime) if runtime is not None else []),
+    ]
+    flow = app.oauth_flow
+    if flow is not None:  # distribution mode
+        routes.append(Route(flow.install_path, oauth, methods=["GET"]))
+        routes.append(Route(flow.redirect_uri_path, oauth, methods=["GET"]))
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def healthz_route(engine: AsyncEngine) -> Route:

@@ -410,3 +410,35 @@ def view_id_of(body: dict[str, Any]) -> str | None:
     """The id of the modal a click came from, to update it in place."""
     view_id = _dict(body.get("view")).get("id")
     return view_id if isinstance(view_id, str) and re.match(r"^V[A-Z0-9]{1,31}$", view_id) else None
+
+
+class Uninstall(_Model):
+    """Who an ``app_uninstalled`` or ``tokens_revoked`` event is about."""
+
+    team_id: SlackId | None = None
+    enterprise_id: SlackId | None = None
+    is_enterprise_install: bool = False
+    revoked_bot: bool = False
+
+
+def uninstall_of(body: dict[str, Any]) -> Uninstall | None:
+    """None when the event names neither a workspace nor an org."""
+    first = (
+        _dict((body.get("authorizations") or [{}])[0])
+        if isinstance(body.get("authorizations"), list)
+        else {}
+    )
+    tokens = _dict(_dict(body.get("event")).get("tokens"))
+    try:
+        parsed = Uninstall(
+            team_id=_str(body.get("team_id")) or _str(first.get("team_id")),
+            enterprise_id=_str(body.get("enterprise_id")) or _str(first.get("enterprise_id")),
+            is_enterprise_install=first.get("is_enterprise_install") is True
+            or body.get("is_enterprise_install") is True,
+            revoked_bot=bool(tokens.get("bot")),
+        )
+    except ValidationError:
+        return None
+    if parsed.team_id is None and parsed.enterprise_id is None:
+        return None
+    return parsed

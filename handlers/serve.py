@@ -35,6 +35,8 @@ WHERE_TO_GET = {
     "SLACK_BOT_TOKEN": "OAuth & Permissions → Bot User OAuth Token (xoxb-…)",
     "SLACK_SIGNING_SECRET": "Basic Information → App Credentials → Signing Secret",
     "SLACK_APP_TOKEN": "Basic Information → App-Level Tokens, with connections:write (xapp-…)",
+    "SLACK_CLIENT_ID": "Basic Information → App Credentials → Client ID",
+    "SLACK_CLIENT_SECRET": "Basic Information → App Credentials → Client Secret",
 }
 
 
@@ -44,12 +46,18 @@ def missing_credentials_message(
     """What to set, in one line, or None when ``mode`` has what it needs. Unless HTTP was asked
     for, Socket Mode comes first: it needs no public URL, so it is how most people start."""
     missing = settings.missing_for_serve(mode)
+    if settings.distribution and mode == "socket":
+        return (
+            "cannot serve in Socket Mode with SLACK_CLIENT_ID: distribution mode serves Slack's "
+            "OAuth flow (/slack/install) over HTTP; run `ragft serve --http`"
+        )
     if not missing:
         return None
-    if mode == "socket" or http_requested:
+    if settings.distribution or mode == "socket" or http_requested:
         named = missing
+        kind = "Socket Mode" if mode == "socket" else "HTTP mode"
         what = (
-            f"cannot serve in {'Socket Mode' if mode == 'socket' else 'HTTP mode'}: "
+            f"cannot serve in {'distribution mode' if settings.distribution else kind}: "
             f"set {' and '.join(missing)}"
         )
     else:  # no SLACK_APP_TOKEN, so neither mode is ready: say what each one needs
@@ -95,7 +103,9 @@ def reminder_scheduler(runtime: Runtime) -> ReminderScheduler:
     from handlers.reminder_delivery import build_deliverer, sweep_runtime
 
     sweeper = Sweeper(
-        runtime.sessions, build_deliverer(sweep_runtime(runtime.settings, runtime.sessions))
+        runtime.sessions,
+        build_deliverer(sweep_runtime(runtime.settings, runtime.sessions)),
+        retention=runtime.settings.retention,
     )
     return ReminderScheduler(sweeper)
 

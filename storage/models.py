@@ -286,3 +286,12 @@ class RecordAmendment(SQLModel, table=True):
     kind: str = Field(
         default="outcome", max_length=16, sa_column_kwargs={"server_default": "outcome"}
     )
+
+
+class Workspace(SQLModel, table=True):
+    """Which Enterprise Grid org a workspace belongs to (None outside one), as Slack's requests
+    said: the sweep needs it to find an org-wide installation's token for a workspace."""
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    enterprise_id: str | None = Field(default=None, max_length=32, index=True)
+    seen_at: datetime = Field(default_factory=utcnow)
