@@ -67,11 +67,10 @@ class DistributedApp(SlackApp):
 
     async def decide_in(self, team_id: str, title: str, **kw: Any) -> Decision:
         """``/ragft <title>`` then *Decide*, in ``team_id``."""
-        await self.command(title, team_id=team_id, **kw)
+        await self.command(f"start {title}", team_id=team_id, **kw)
         decision = await self.latest(team_id)
-        from handlers.ui.ids import ActionId
 
-        await self.click(ActionId.DECIDE, str(decision.id), team_id=team_id)
+        await self.decide(decision.id, team_id=team_id)
         return await self.latest(team_id)
 
     async def latest(self, team_id: str) -> Decision:

@@ -11,7 +11,7 @@ UNCLEAR = ["it was just bad somehow", "thumbs down, no details", "users complain
 
 
 async def test_q3_counts_unclear_failures_toward_the_twenty_but_never_as_explained(slack):
-    await slack.command("Billing assistant")
+    await slack.command("start Billing assistant")
     decision_id = (await slack.decision()).id
     for i in range(8):
         await slack.command(f"log {decision_id} {KNOWLEDGE[i % 4]} {i}")
@@ -52,7 +52,7 @@ async def test_the_log_confirmation_keeps_its_sentences_apart(slack):
 async def test_review_and_correct_says_who_categorised_in_plain_words(slack):
     from handlers.ui.ids import ActionId
 
-    await slack.command("Billing assistant")
+    await slack.command("start Billing assistant")
     decision_id = (await slack.decision()).id
     await slack.command(f"log {decision_id} quoted last year's prices")
     await slack.click(ActionId.REVIEW_FAILURES, str(decision_id))
@@ -66,7 +66,7 @@ async def test_a_decided_decision_points_to_rerun_and_drops_talk_it_through(slac
     from tests.slack_app import FACILITATOR
     from tests.test_routine_slack import MARCO, PRIYA
 
-    await slack.command("Billing assistant")
+    await slack.command("start Billing assistant")
     decision_id = (await slack.decision()).id
     await slack.answer(decision_id, "problem_type", "knowledge", user=PRIYA)
     await slack.answer(decision_id, "problem_type", "behavior", user=MARCO)
@@ -102,7 +102,7 @@ async def test_a_direct_message_is_not_told_to_invite_the_bot(slack):
     from tests.slack_app import FACILITATOR
 
     slack.fake.set_channel("D0DIRECT01", is_private=True, is_member=False)
-    await slack.command("Billing assistant", channel="D0DIRECT01")
+    await slack.command("start Billing assistant", channel="D0DIRECT01")
     told = slack.replies(FACILITATOR)[-1]["text"]
     assert "/invite @ragft" not in told.split("(for a private one")[0]
     assert "can't post in this direct message" in told and "in a channel" in told
@@ -127,7 +127,7 @@ async def test_a_nul_line_in_a_paste_loses_nothing_and_controls_are_stripped(sla
     from handlers.ui.ids import CallbackId, InputId
     from tests.fakes import signing
 
-    await slack.command("Billing assistant")
+    await slack.command("start Billing assistant")
     decision = await slack.decision()
     pasted = "\n".join(
         [

@@ -14,7 +14,7 @@ LINES = [f"quoted the {n} price list from last year" for n in range(1, 23)]
 
 async def _decide(slack, title: str = "Billing assistant"):
 
-    await slack.command(title)
+    await slack.command(f"start {title}")
     decision_id = (await slack.decision()).id
     await slack.decide(decision_id)
     return await slack.decision(decision_id)

@@ -22,7 +22,7 @@ def _reply_text(slack, user: str = FACILITATOR) -> str:
 
 
 async def _decision(slack, title: str = "Support assistant for billing", **kw) -> int:
-    await slack.command(title, **kw)
+    await slack.command(f"start {title}", **kw)
     return (await slack.decision()).id
 
 

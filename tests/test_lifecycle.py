@@ -118,7 +118,7 @@ async def test_rename_is_for_the_facilitator_or_an_admin_and_updates_the_root(sl
 async def test_withdraw_asks_first_then_closes_the_decision_and_keeps_the_record(slack):
     decision_id = await start(slack)
     await slack.answer(decision_id, "problem_type", "knowledge", user=PRIYA)
-    await slack.click(ActionId.DECIDE, str(decision_id))
+    await slack.decide(decision_id)
     async with slack.sessions() as session:
         pending = (await session.exec(select(Reminder).where(Reminder.status == "pending"))).all()
     assert pending  # the first review
@@ -168,7 +168,7 @@ async def test_delete_names_what_goes_then_erases_every_row_and_the_thread(slack
     await slack.answer(decision_id, "knowledge_change", "weekly", user=MARCO)
     await slack.pick_user(decision_id, "training_data", SAM)
     await add_failures(slack, decision_id, "didn't know the refund policy", "too verbose")
-    await slack.click(ActionId.DECIDE, str(decision_id))
+    await slack.decide(decision_id)
     await slack.command(f"log {decision_id} quoted last year's prices")
     thread_ts = (await slack.decision(decision_id)).thread_ts
     assert len(slack.fake.messages(CHANNEL, thread_ts=thread_ts)) >= 7
@@ -215,7 +215,7 @@ def test_every_table_that_names_a_decision_is_erased_with_it():
 async def test_commands_default_to_the_open_decision_and_ask_when_several_are(slack):
     opened = await start(slack, "Open billing decision")
     decided = await start(slack, "Decided support decision")
-    await slack.click(ActionId.DECIDE, str(decided))
+    await slack.decide(decided)
 
     await slack.command("status")  # the open one, though the decided one is newer
     assert "Open billing decision" in text_of(slack.replies(FACILITATOR)[-1])
@@ -250,7 +250,7 @@ async def test_commands_default_to_the_open_decision_and_ask_when_several_are(sl
 
 async def test_the_shortcut_defaults_to_the_most_recently_active_open_decision(slack):
     decided = await start(slack, "Decided support decision")
-    await slack.click(ActionId.DECIDE, str(decided))
+    await slack.decide(decided)
     opened = await start(slack, "Open billing decision")
     await slack.answer(opened, "problem_type", "knowledge", user=PRIYA)
     message = {"type": "message", "ts": "1717000100.000100", "text": "wrong answer"}
@@ -382,7 +382,7 @@ async def test_deleting_a_re_run_decision_leaves_its_re_run_whole(slack):
     old = await start(slack)
     await slack.answer(old, "problem_type", "knowledge", user=PRIYA)
     await add_failures(slack, old, "didn't know the refund policy")
-    await slack.click(ActionId.DECIDE, str(old))
+    await slack.decide(old)
     await slack.click(ActionId.RERUN, str(old))
     new = (await slack.decision()).id
     assert new != old and (await slack.decision(new)).supersedes_id == old

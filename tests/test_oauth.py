@@ -161,7 +161,7 @@ async def test_the_sweep_sends_each_workspaces_reminders_with_its_token(dist, fa
     one = await dist.decide_in(T1, "Workspace reminders")
     await dist.post(
         grid_command(
-            text="Org reminders",
+            text="start Org reminders",
             team_id=G1,
             enterprise_id=ORG,
             response_url=fake_slack.response_url("cmd-G1"),
@@ -171,10 +171,11 @@ async def test_the_sweep_sends_each_workspaces_reminders_with_its_token(dist, fa
     from handlers.ui.ids import ActionId
     from tests.fakes import signing
 
-    payload = signing.block_action(action_id=str(ActionId.DECIDE), value=str(grid.id), team_id=G1)
-    payload["enterprise"] = {"id": ORG, "name": "Example Org"}
-    payload["is_enterprise_install"] = True
-    await dist.action(payload)
+    for press in (ActionId.DECIDE, ActionId.CONFIRM_DECIDE):  # Decide, then Confirm
+        payload = signing.block_action(action_id=str(press), value=str(grid.id), team_id=G1)
+        payload["enterprise"] = {"id": ORG, "name": "Example Org"}
+        payload["is_enterprise_install"] = True
+        await dist.action(payload)
     grid = await dist.latest(G1)
     assert grid.status == "decided" and one.status == "decided"
 

@@ -66,7 +66,7 @@ async def test_a_fine_tune_decision_never_hears_that_retrieval_may_not_close_the
 
 
 async def test_a_rag_decision_is_nudged_toward_fine_tuning_and_names_the_owners(slack):
-    await slack.command("Billing assistant")
+    await slack.command("start Billing assistant")
     decision_id = (await slack.decision()).id
     await slack.pick_user(decision_id, "evaluation", PRIYA)
     await slack.decide(decision_id)
@@ -99,7 +99,7 @@ async def test_a_hybrid_decision_names_each_signal(slack):
 
 
 async def test_not_ready_hears_once_twenty_failures_are_explained(slack):
-    await slack.command("Billing assistant")
+    await slack.command("start Billing assistant")
     decision_id = (await slack.decision()).id
     for i in range(20):
         await slack.command(f"log {decision_id} it was just bad somehow {i}")
@@ -124,7 +124,7 @@ async def test_not_ready_hears_once_twenty_failures_are_explained(slack):
 
 
 async def review_posted(slack):
-    await slack.command("Billing assistant")
+    await slack.command("start Billing assistant")
     decision_id = (await slack.decision()).id
     await slack.pick_user(decision_id, "training_data", PRIYA)
     await slack.decide(decision_id)

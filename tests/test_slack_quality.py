@@ -43,7 +43,7 @@ async def test_an_unsigned_event_changes_nothing(slack):
 
 async def test_user_text_cannot_ping_or_mention_anyone(slack):
     title = "<!channel> deploy now <@U0BOSS0001> & <https://evil.example|click>"
-    await slack.command(title)
+    await slack.command(f"start {title}")
     decision_id = (await slack.decision()).id
     values = {InputId.PASTE: {InputId.PASTE: signing.text_value("<!here> it was <!everyone>")}}
     await slack.submit(CallbackId.ADD_FAILURES, values, decision_id)

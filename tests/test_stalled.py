@@ -25,7 +25,7 @@ def stalled_posts(slack, decision) -> list[str]:
 
 
 async def started(slack):
-    await slack.command("Billing assistant")
+    await slack.command("start Billing assistant")
     decision = await slack.decision()
     await slack.answer(decision.id, "problem_type", "knowledge", user=PRIYA)
     await slack.answer(decision.id, "problem_type", "behavior", user=MARCO)
@@ -85,7 +85,7 @@ async def test_a_decided_or_withdrawn_decision_is_not_reminded(slack):
     assert (await sweeper(slack).sweep(decision.created_at + timedelta(days=8))).sent == []
     assert stalled_posts(slack, decision) == []
 
-    await slack.command("Second one")
+    await slack.command("start Second one")
     second = await slack.decision()
     async with slack.sessions() as session, session.begin():
         fresh = await session.get(type(second), second.id)

@@ -42,7 +42,7 @@ async def test_an_expiring_token_is_refreshed_once_and_used(replicas, fake_slack
     app = replicas[0]
     await app.install(T1, expires_in=SOON)
     [old] = fake_slack.tokens_of(T1)
-    await app.command("Rotating assistant", team_id=T1)
+    await app.command("start Rotating assistant", team_id=T1)
     assert len(refreshes(fake_slack)) == 1
     assert refreshes(fake_slack)[0].args["refresh_token"].startswith("xoxe-1-")
     [_, new] = fake_slack.tokens_of(T1)
@@ -58,7 +58,7 @@ async def test_an_expiring_token_is_refreshed_once_and_used(replicas, fake_slack
 async def test_two_replicas_refreshing_at_once_make_one_refresh_and_both_work(replicas, fake_slack):
     first, second = replicas
     await first.install(T1)
-    await first.command("Rotating assistant", team_id=T1)
+    await first.command("start Rotating assistant", team_id=T1)
     await first.install(T1, expires_in=SOON)  # reinstalled with rotation on: expires soon
     fake_slack.slow("oauth.v2.access", 0.5)  # so that both replicas are in the refresh at once
     fake_slack.clear()

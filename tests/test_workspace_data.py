@@ -42,7 +42,7 @@ async def busy_workspace(app: DistributedApp, team: str) -> None:
             suffix=("problem_type", value),
             team_id=team,
         )
-    await app.click(ActionId.DECIDE, str(decision.id), team_id=team)
+    await app.decide(decision.id, team_id=team)
     await app.command(f"log {decision.id} quoted old prices | https://example.com/o", team_id=team)
 
 
@@ -70,14 +70,14 @@ async def test_uninstalling_one_workspace_deletes_all_its_rows_and_nothing_else(
     before = len(fake_slack.calls)
     await dist.command("list", team_id=T2)
     assert "Assistant for T0WORKSP002" in text_of(dist.replies(FACILITATOR)[-1])
-    await dist.command("Another assistant", team_id=T2)
+    await dist.command("start Another assistant", team_id=T2)
     assert {c.token for c in fake_slack.calls[before:] if c.method != "response_url"} == {
         fake_slack.tokens_of(T2)[0]
     }
     assert (await dist.latest(T2)).title == "Another assistant"
     # the uninstalled one is no longer authorised: nothing is answered in its name
     before = len(fake_slack.calls)
-    await dist.command("Yet another", team_id=T1)
+    await dist.command("start Yet another", team_id=T1)
     assert not [c for c in fake_slack.calls[before:] if c.method == "chat.postMessage"]
     assert set((await rows_per_table(sessions, T1)).values()) == {0}
 
@@ -91,7 +91,7 @@ async def test_uninstalling_an_org_wide_install_deletes_every_workspace_of_the_o
     for team in (G1, G2):
         await dist.post(
             grid_command(
-                text=f"Grid {team}",
+                text=f"start Grid {team}",
                 team_id=team,
                 enterprise_id=ORG,
                 response_url=fake_slack.response_url(team),
@@ -145,7 +145,7 @@ def seeded(tmp_path, fake_slack, *teams: str) -> str:
         for team in teams:
             await app.command(f"Assistant for {team}", team_id=team)
             decision = await DistributedApp.latest(app, team)  # type: ignore[arg-type]
-            await app.click(ActionId.DECIDE, str(decision.id), team_id=team)
+            await app.decide(decision.id, team_id=team)
             await app.command("log quoted old prices | https://example.com/o", team_id=team)
         await app.close()
         await engine.dispose()
