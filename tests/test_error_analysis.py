@@ -252,7 +252,7 @@ async def test_confirming_changing_and_notes_then_saturation_and_the_export(slac
     await slack.command(f"export {decision.id}")
     record = slack.fake.uploads[-1]["data"].decode()
     assert "## Failure modes found" in record
-    assert "| Quotes outdated &lt;!channel> prices | Knowledge | 3 |" in record
+    assert "| Quotes outdated \\<\\!channel\\> prices | Knowledge | 3 |" in record
     assert "| ignores the JSON format | Behavior | 2 |" in record
 
 

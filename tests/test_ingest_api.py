@@ -8,7 +8,9 @@ import json
 import random
 import re
 
+from handlers.ui.ids import ActionId
 from tests.slack_app import CHANNEL, FACILITATOR, text_of
+from tests.test_lifecycle import press
 
 OTHER_TEAM = "T0OTHER999"
 TEAMMATE = "U0TEAMMATE2"
@@ -270,3 +272,16 @@ async def test_concurrent_senders_of_the_same_failures_store_each_once(slack):
     assert all(r.status_code == 200 for r in replies), results
     assert sum(r["accepted"] for r in results) == 50
     assert sum(r["duplicates"] for r in results) == 150
+
+
+async def test_a_withdrawn_decision_takes_no_failures_from_the_api(slack):
+    d = await _decision(slack)
+    token = await _token(slack)
+    await slack.command(f"withdraw {d}")
+    await press(slack, slack.replies(FACILITATOR)[-1], ActionId.WITHDRAW_CONFIRMED)
+    assert (await slack.decision(d)).status == "withdrawn"
+    response = await post(slack, {"decision": d, "explanation": "quoted old prices"}, token)
+    assert response.status_code == 403, response.text
+    assert response.json() == {
+        "error": f"Decision #{d} is withdrawn, so it takes no more failures."
+    }

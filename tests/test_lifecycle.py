@@ -146,6 +146,9 @@ async def test_withdraw_asks_first_then_closes_the_decision_and_keeps_the_record
 
     await slack.answer(decision_id, "problem_type", "behavior", user=SAM)
     assert "was withdrawn, so it no longer takes answers" in slack.replies(SAM)[-1]["text"]
+    verdict = text_of(await slack.message_of("verdict"))  # its buttons went with it
+    assert "Accept verdict" not in verdict and "Record a different choice" not in verdict
+    assert "was withdrawn before the verdict was accepted" in verdict
     await slack.command("withdraw 1")
     assert "can't be withdrawn" in slack.replies(FACILITATOR)[-1]["text"]
     await slack.command("list")

@@ -97,7 +97,7 @@ def _failure_modes_section(modes: Sequence[ModeCount]) -> list[str]:
         "|---|---|---:|",
     ]
     for mode in modes:
-        label = " ".join(mode.label.split()).replace("|", "\\|").replace("<", "&lt;")
+        label = escape_inline(mode.label)  # a note is user text: no links, HTML or emphasis
         out.append(f"| {label} | {mode.category.capitalize()} | {mode.count} |")
     return out
 

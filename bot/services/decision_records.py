@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain.errors import NotAllowed, NotFound
+from bot.domain.errors import NotFound
 from bot.domain.lifecycle import DecisionStatus, ReminderStatus
 from bot.services import guards
 from bot.services.default_decision import named_or_default, pick_in
@@ -61,15 +61,7 @@ async def decision_for_logging(
     """The given decision, else the channel's default (``default_decision``)."""
     async with session.begin():
         decision = await named_or_default(session, team_id, channel_id, decision_id)
-        if decision.status not in LOGGABLE:
-            raise NotAllowed(
-                f"Decision #{decision.id} is {decision.status}, so it takes no more failures."
-                + (
-                    " Log them against the decision that replaced it."
-                    if decision.status == DecisionStatus.SUPERSEDED
-                    else ""
-                )
-            )
+        guards.require_loggable(decision)
         return decision
 
 

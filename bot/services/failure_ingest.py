@@ -31,10 +31,16 @@ class Ingested:
 
 
 async def check_decisions(*, session: AsyncSession, team_id: str, decision_ids: set[int]) -> None:
-    """NotFound for an unknown decision, NotAllowed for another workspace's (nothing stored)."""
+    """NotFound for an unknown decision, NotAllowed for another workspace's or a closed one
+    (withdrawn, superseded): nothing is stored."""
     async with session.begin():
         teams = await decision_repo.teams_of(session=session, decision_ids=decision_ids)
         guards.token_owned_by(team_id, teams, decision_ids)
+        for decision_id in sorted(decision_ids):
+            decision = await guards.decision_in_team(
+                session=session, team_id=team_id, decision_id=decision_id
+            )
+            guards.require_loggable(decision)
 
 
 def _parsed(item: FailureIn) -> ParsedFailure:

@@ -270,3 +270,18 @@ async def require_owner_change(
         f"(<@{decision.facilitator_id}>) or a workspace admin can replace them. Nothing has "
         "changed."
     )
+
+
+def require_loggable(decision: Decision) -> None:
+    """Failures go to open and decided decisions, whichever way they arrive (Slack, the API,
+    an import); a withdrawn or superseded one is a closed record."""
+    if decision.status in (DecisionStatus.OPEN, DecisionStatus.DECIDED):
+        return
+    raise NotAllowed(
+        f"Decision #{decision.id} is {decision.status}, so it takes no more failures."
+        + (
+            " Log them against the decision that replaced it."
+            if decision.status == DecisionStatus.SUPERSEDED
+            else ""
+        )
+    )

@@ -38,7 +38,15 @@ def verdict_message(state: DecisionState) -> Message:
         DividerBlock(),
     ]
     history = [section(line) for line in amendment_lines(state)[-10:]]
-    if decision.final_choice is None:
+    if decision.final_choice is None and decision.status != DecisionStatus.DECIDED:
+        blocks.extend(history)
+        blocks.append(
+            section(
+                f"Decision #{state.id} was {decision.status} before the verdict was accepted; "
+                "its record is kept as it was."
+            )
+        )
+    elif decision.final_choice is None:
         blocks.extend(history)  # costs amendments only: the outcome isn't chosen yet
         blocks.append(
             section(
