@@ -121,14 +121,31 @@ class IngestApi:
             return error(413, str(exc))
         except ShapeError as exc:
             return error(422, str(exc))
-        valid: list[FailureIn] = []
+        checked_items: list[tuple[int, FailureIn]] = []
         rejected: list[Rejection] = []
         for index, item in enumerate(items):
             checked = validate_item(item)
             if isinstance(checked, str):
                 rejected.append(Rejection(index=index, error=checked))
             else:
-                valid.append(checked)
+                checked_items.append((index, checked))
+        refused = await self.runtime.call(
+            failure_ingest.refusals,
+            team_id=token.team_id,
+            decision_ids={item.decision for _, item in checked_items},
+        )
+        if refused and not rejected and all(item.decision in refused for _, item in checked_items):
+            # Nothing in the request could be stored, and only because of its decisions.
+            problems = list(refused.values())
+            denied = [p for p in problems if isinstance(p, NotAllowed)]
+            return error(403, str(denied[0])) if denied else error(404, str(problems[0]))
+        valid: list[FailureIn] = []
+        for index, item in checked_items:
+            if item.decision in refused:
+                rejected.append(Rejection(index=index, error=str(refused[item.decision])))
+            else:
+                valid.append(item)
+        rejected.sort(key=lambda r: r.index)
         result = failure_ingest.Ingested()
         if valid:
             try:

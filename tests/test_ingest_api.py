@@ -110,9 +110,21 @@ async def test_another_workspaces_decision_is_403_and_unknown_is_404(slack):
             {"decision": theirs, "explanation": "x"},
         ]
     }
-    assert (await post(slack, mixed, token)).status_code == 403
-    response = await post(slack, {"decision": ours, "explanation": "stored now"}, token)
-    assert response.json()["accepted"] == 1  # the refused request stored nothing
+    # A batch stores what it can: the other workspace's item is rejected by its index.
+    response = await post(slack, mixed, token)
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "accepted": 1,
+        "duplicates": 0,
+        "rejected": [{"index": 1, "error": f"Decision #{theirs} belongs to another workspace."}],
+    }
+    only_theirs = {
+        "failures": [
+            {"decision": theirs, "explanation": "y"},
+            {"decision": 99999, "explanation": "z"},
+        ]
+    }
+    assert (await post(slack, only_theirs, token)).status_code == 403  # nothing could be stored
 
 
 async def test_external_id_and_text_make_it_idempotent(slack):

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain.errors import NotAllowed, NotFound
 from bot.domain.failure_dedup import FailureSource, dedup_key
 from bot.domain.failure_lines import ParsedFailure
 from bot.domain.ingest_schema import FailureIn
@@ -41,6 +42,19 @@ async def check_decisions(*, session: AsyncSession, team_id: str, decision_ids: 
                 session=session, team_id=team_id, decision_id=decision_id
             )
             guards.require_loggable(decision)
+
+
+async def refusals(
+    *, session: AsyncSession, team_id: str, decision_ids: set[int]
+) -> dict[int, NotFound | NotAllowed]:
+    """Why each of these decisions can't take this workspace's failures (absent: it can)."""
+    found: dict[int, NotFound | NotAllowed] = {}
+    for decision_id in sorted(decision_ids):
+        try:
+            await check_decisions(session=session, team_id=team_id, decision_ids={decision_id})
+        except (NotFound, NotAllowed) as exc:
+            found[decision_id] = exc
+    return found
 
 
 def _parsed(item: FailureIn) -> ParsedFailure:
