@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain.adr_formats import parse_export
 from bot.domain.errors import UserError
 from bot.domain.review_schedule import Cadence, parse_cadence
 
@@ -51,6 +52,7 @@ class Command:
     text: str | None = None
     cadence: Cadence | None = None
     word: str | None = None
+    export_format: str | None = None
 
 
 def decision_ref(token: str) -> int | None:
@@ -72,7 +74,10 @@ def parse_command(text: str) -> Command:
         return _start(rest)
     if kind in (Subcommand.HELP, Subcommand.LIST):
         return Command(kind)
-    if kind in (Subcommand.STATUS, Subcommand.EXPORT):
+    if kind is Subcommand.EXPORT:
+        decision_id, export_format = parse_export(rest, decision_ref)
+        return Command(kind, decision_id=decision_id, export_format=export_format)
+    if kind is Subcommand.STATUS:
         return Command(kind, decision_id=_optional_ref(rest, kind))
     if kind is Subcommand.LOG:
         return _log(rest)

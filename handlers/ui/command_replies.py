@@ -29,7 +29,7 @@ Anyone here can answer.
 *Other commands*
 `/ragft list`: this channel's decisions, with status and next review
 `/ragft status [id]`: where a decision stands (the latest in this channel by default)
-`/ragft export [id]`: upload the decision record as Markdown to its thread
+`/ragft export [id] [madr|log4brains|adr-tools]`: upload the decision as an ADR file to its thread
 `/ragft log [id] <why it failed>`: log a failing output after the decision
 `/ragft cadence [id] monthly|quarterly|half-yearly`: how often to review it
 `/ragft help`: this message"""
