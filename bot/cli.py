@@ -205,6 +205,77 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    """Every decided, superseded or withdrawn decision of a workspace as ADR files in DIR."""
+    from bot.domain.adr_formats import AdrFormat, render_adr
+    from bot.domain.errors import UserError
+    from bot.export_dir import AdrFile, ExportDirError, prepare, write_files
+    from bot.services import adr_records
+    from handlers.adr_delivery import SlackDirectory, adr_facts
+    from storage.db import session_factory
+    from storage.migrate import open_database
+
+    settings = _settings()
+    try:
+        directory = prepare(args.out)
+    except ExportDirError as exc:
+        raise CliError(str(exc)) from None
+    token = settings.slack_bot_token
+
+    async def run() -> list[AdrFile]:
+        from slack_sdk.web.async_client import AsyncWebClient
+
+        engine = await open_database(settings.database_url.get_secret_value())
+        try:
+            async with session_factory(engine)() as session:
+                team = args.team or _only_workspace(await adr_records.workspaces(session=session))
+                sources = await adr_records.workspace_sources(session=session, team_id=team)
+        finally:
+            await engine.dispose()
+        slack = None
+        if token is not None:
+            client = AsyncWebClient(token=token.get_secret_value(), base_url=settings.slack_api_url)
+            slack = SlackDirectory(client)
+        files = []
+        for source in sources:
+            facts = await adr_facts(slack, source)
+            content = render_adr(facts, AdrFormat(args.format))
+            files.append(AdrFile(source.record.id, facts.file_name, content))
+        return files
+
+    try:
+        files = _with_database(run)
+        report = write_files(directory, files)
+    except (UserError, ExportDirError) as exc:
+        raise CliError(str(exc)) from None
+    if token is None:
+        print(
+            "ragft: SLACK_BOT_TOKEN is not set, so people are written as “teammate N”",
+            file=sys.stderr,
+        )
+    for name in report.written:
+        out.write(f"wrote {directory / name}\n")
+    for name in report.removed:
+        out.write(f"removed {directory / name} (the decision was renamed)\n")
+    for name in report.skipped:
+        print(f"ragft: skipped {directory / name}: a file ragft didn't write", file=sys.stderr)
+    out.write(
+        f"{len(files)} ADR files ({args.format}) in {directory}: {len(report.written)} written, "
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed\n"
+    )
+    return 0
+
+
+def _only_workspace(teams: list[str]) -> str:
+    if len(teams) == 1:
+        return teams[0]
+    if not teams:
+        raise CliError("the database holds no decisions yet")
+    raise CliError(
+        f"the database holds {len(teams)} workspaces ({', '.join(teams)}): choose one with --team T"
+    )
+
+
 def _settings() -> Settings:
     try:
         return load_settings()
@@ -271,6 +342,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--now", metavar="ISO-8601", help="sweep as if at this time, e.g. 2027-03-01T10:00Z"
     )
     swp.set_defaults(handler=cmd_sweep)
+
+    exp = commands.add_parser(
+        "export", help="write a workspace's decisions as ADR files (NNNN-kebab-title.md)"
+    )
+    exp.add_argument("--out", required=True, metavar="DIR", help="directory to write into")
+    exp.add_argument("--team", metavar="T", help="workspace id (optional with one workspace)")
+    exp.add_argument("--format", choices=["madr", "log4brains", "adr-tools"], default="madr")
+    exp.set_defaults(handler=cmd_export)
     return parser
 
 
