@@ -118,7 +118,7 @@ async def test_log4brains_and_adr_tools_layouts(slack):
         "- Status: accepted",
         f"- Date: {(await slack.decision(decision_id)).decided_at:%Y-%m-%d}",
         "- Deciders: Dana",
-        "- Tags: ragft rag fine-tuning rag",
+        "- Tags: ragft rag-or-fine-tuning rag",
     ]
     assert lines[first_h2] == "## Status" and "---" not in lines[:first_h2]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.domain.adr_content import body, finish, names, status_section, title
 from bot.domain.adr_facts import AdrFacts
 
-TAGS = "ragft rag fine-tuning"
+TAGS = "ragft rag-or-fine-tuning"
 
 
 def log4brains_status(facts: AdrFacts) -> str:
