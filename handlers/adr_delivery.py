@@ -8,6 +8,7 @@ import logging
 from typing import Any
 from weakref import WeakKeyDictionary
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -17,6 +18,10 @@ from bot.services.adr_records import AdrSource
 from handlers.channel_membership import TtlCache
 
 log = logging.getLogger("ragft")
+UNANSWERED = (SlackApiError, aiohttp.ClientError, OSError, KeyError, TypeError)
+"""What a failed or odd Slack answer raises; the export goes on without that name or link."""
+UNREACHABLE = (aiohttp.ClientError, OSError)
+"""Slack can't be reached: stop asking (``ragft export`` would wait on every name)."""
 
 NAME_TTL = 3600.0
 """Seconds a display name is trusted before Slack is asked again."""
@@ -44,15 +49,21 @@ class SlackDirectory:
         self.client = client
         self.names: TtlCache[str, str] = TtlCache(ttl=NAME_TTL, max_size=NAME_CACHE_SIZE)
         self.channels: TtlCache[str, str] = TtlCache(ttl=NAME_TTL, max_size=NAME_CACHE_SIZE)
+        self.reachable = True
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        log.warning("%s for an export failed: %s", what, type(exc).__name__)
+        if isinstance(exc, UNREACHABLE):
+            self.reachable = False
 
     async def name(self, user_id: str) -> str | None:
         cached = self.names.get(user_id)
-        if cached is not None:
+        if cached is not None or not self.reachable:
             return cached
         try:
             found = display_name((await self.client.users_info(user=user_id))["user"])
-        except (SlackApiError, KeyError, TypeError, OSError) as exc:
-            log.warning("users.info %s for an export failed: %s", user_id, type(exc).__name__)
+        except UNANSWERED as exc:
+            self._failed("users.info", exc)
             return None
         if found:
             self.names.put(user_id, found)
@@ -60,24 +71,24 @@ class SlackDirectory:
 
     async def channel(self, channel_id: str) -> str | None:
         cached = self.channels.get(channel_id)
-        if cached is not None:
+        if cached is not None or not self.reachable:
             return cached
         try:
             info = (await self.client.conversations_info(channel=channel_id))["channel"]
-        except (SlackApiError, KeyError, TypeError, OSError) as exc:
-            log.warning("conversations.info for an export failed: %s", type(exc).__name__)
+        except UNANSWERED as exc:
+            self._failed("conversations.info", exc)
             return None
         label = "a direct message" if info.get("is_im") else f"#{info.get('name') or 'channel'}"
         self.channels.put(channel_id, label)
         return label
 
     async def permalink(self, channel_id: str, ts: str | None) -> str | None:
-        if not ts:
+        if not ts or not self.reachable:
             return None
         try:
             found = await self.client.chat_getPermalink(channel=channel_id, message_ts=ts)
-        except (SlackApiError, OSError) as exc:
-            log.warning("chat.getPermalink for an export failed: %s", type(exc).__name__)
+        except UNANSWERED as exc:
+            self._failed("chat.getPermalink", exc)
             return None
         link = found.get("permalink")
         return link if isinstance(link, str) else None

@@ -122,3 +122,19 @@ async def test_bad_dir_and_ambiguous_workspace_are_one_line_errors(slack, db_url
         yaml.safe_load(p.read_text().split("---")[1])["status"] for p in tmp_path.glob("*.md")
     ] == ["accepted"]
     assert not list(tmp_path.glob(".ragft-*"))
+
+
+async def test_slack_out_of_reach_still_exports_with_teammates(slack, db_url, tmp_path):
+    await three_records(slack)
+    env = {
+        "DATABASE_URL": db_url,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",  # nothing listens there
+    }
+    result = await ragft("--out", str(tmp_path), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    contents = [p.read_text() for p in tmp_path.glob("*.md")]
+    assert len(contents) == 3
+    for content in contents:
+        assert "teammate 1" in content and not USER_ID.search(content)
