@@ -177,7 +177,7 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     """One reminder sweep, as if at ``--now``; one line per reminder sent."""
     now = parse_now(args.now)
     settings = _settings()
-    if settings.slack_bot_token is None:
+    if settings.slack_bot_token is None and not settings.distribution:
         raise CliError(
             "sweep posts to Slack: set SLACK_BOT_TOKEN (xoxb-…, from OAuth & Permissions → "
             "Bot User OAuth Token) in the environment or .env"
@@ -192,7 +192,11 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         engine = await open_database(settings.database_url.get_secret_value())
         try:
             sessions = session_factory(engine)
-            sweeper = Sweeper(sessions, build_deliverer(sweep_runtime(settings, sessions)))
+            sweeper = Sweeper(
+                sessions,
+                build_deliverer(sweep_runtime(settings, sessions)),
+                retention=settings.retention,
+            )
             return await sweeper.sweep(now)
         finally:
             await engine.dispose()
@@ -200,80 +204,107 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     report = _with_database(run)
     for line in report.sent:
         out.write(f"sent {line}\n")
+    if report.erased:
+        out.write(
+            f"erased the outputs and links of {report.erased} failures older than "
+            f"{settings.ragft_retention_days} days\n"
+        )
     for line in report.retrying + report.failed:
         print(f"ragft: {line}", file=sys.stderr)
     return 0
 
 
-def cmd_export(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    """Every decided, superseded or withdrawn decision of a workspace as ADR files in DIR."""
-    from bot.domain.adr_formats import AdrFormat, render_adr
-    from bot.domain.errors import UserError
-    from bot.export_dir import AdrFile, ExportDirError, prepare, write_files
-    from bot.services import adr_records
-    from handlers.adr_delivery import SlackDirectory, adr_facts
-    from storage.db import session_factory
-    from storage.migrate import open_database
+def cmd_failures_import(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    """Progress on stderr when it is a terminal; one summary line on stdout at the end."""
+    from bot import failure_import as imp
+    from bot.llm.client import build_llm
 
+    if args.decision < 1:
+        raise CliError(f"--decision: {args.decision} is not a decision number")
+    try:
+        rows = imp.parse_rows(args.file, imp.read_text(args.file, stdin), args.decision)
+    except imp.ImportFileError as exc:
+        raise CliError(str(exc)) from None
     settings = _settings()
-    try:
-        directory = prepare(args.out)
-    except ExportDirError as exc:
-        raise CliError(str(exc)) from None
-    token = settings.slack_bot_token
+    llm = None if args.offline else build_llm(settings)
+    progress = imp.Progress(len(rows.valid), sys.stderr, sys.stderr.isatty())
 
-    async def run() -> list[AdrFile]:
-        from slack_sdk.web.async_client import AsyncWebClient
-
-        engine = await open_database(settings.database_url.get_secret_value())
+    async def run() -> tuple[int, int]:
         try:
-            async with session_factory(engine)() as session:
-                team = args.team or _only_workspace(await adr_records.workspaces(session=session))
-                sources = await adr_records.workspace_sources(session=session, team_id=team)
+            return await imp.import_rows(
+                database_url=settings.database_url.get_secret_value(),
+                team=args.team,
+                decision=args.decision,
+                rows=rows,
+                llm=llm,
+                progress=progress,
+            )
         finally:
-            await engine.dispose()
-        slack = None
-        if token is not None:
-            client = AsyncWebClient(token=token.get_secret_value(), base_url=settings.slack_api_url)
-            slack = SlackDirectory(client)
-        files = []
-        for source in sources:
-            facts = await adr_facts(slack, source)
-            content = render_adr(facts, AdrFormat(args.format))
-            files.append(AdrFile(source.record.id, facts.file_name, content))
-        return files
+            if llm is not None:
+                await llm.close()
 
     try:
-        files = _with_database(run)
-        report = write_files(directory, files)
-    except (UserError, ExportDirError) as exc:
+        imported, duplicates = _with_database(run)
+    except imp.ImportFileError as exc:
         raise CliError(str(exc)) from None
-    if token is None:
-        print(
-            "ragft: SLACK_BOT_TOKEN is not set, so people are written as “teammate N”",
-            file=sys.stderr,
-        )
-    for name in report.written:
-        out.write(f"wrote {directory / name}\n")
-    for name in report.removed:
-        out.write(f"removed {directory / name} (the decision was renamed)\n")
-    for name in report.skipped:
-        print(f"ragft: skipped {directory / name}: a file ragft didn't write", file=sys.stderr)
-    out.write(
-        f"{len(files)} ADR files ({args.format}) in {directory}: {len(report.written)} written, "
-        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed\n"
-    )
+    for line, error in rows.rejected:
+        print(f"ragft: line {line}: {error}", file=sys.stderr)
+    out.write(imp.summary(imported, duplicates, rows.rejected) + "\n")
     return 0
 
 
-def _only_workspace(teams: list[str]) -> str:
-    if len(teams) == 1:
-        return teams[0]
-    if not teams:
-        raise CliError("the database holds no decisions yet")
-    raise CliError(
-        f"the database holds {len(teams)} workspaces ({', '.join(teams)}): choose one with --team T"
-    )
+def cmd_purge(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    """Delete everything stored for one workspace; asks first unless ``--yes``."""
+    import re
+
+    from bot.services import workspace_data
+    from storage.db import session_factory
+    from storage.migrate import open_database
+
+    team = args.team.strip()
+    if not re.fullmatch(r"[A-Z0-9][A-Z0-9_-]{1,31}", team):
+        raise CliError(f"--team: {args.team!r} is not a Slack team id such as T0ABCDEF12")
+    settings = _settings()
+
+    async def run(service: Callable[..., Coroutine[Any, Any, dict[str, int]]]) -> dict[str, int]:
+        engine = await open_database(settings.database_url.get_secret_value())
+        try:
+            async with session_factory(engine)() as session:
+                return await service(session=session, team_id=team)
+        finally:
+            await engine.dispose()
+
+    if not args.yes:
+        counts = workspace_data.nonzero(_with_database(lambda: run(workspace_data.preview_purge)))
+        if not counts:
+            out.write(f"Nothing is stored for workspace {team}.\n")
+            return 0
+        out.write(f"This deletes everything stored for workspace {team}:\n")
+        for table, count in counts.items():
+            out.write(f"  {table}: {count} rows\n")
+        if not stdin.isatty():
+            raise CliError(f"not deleting without confirmation: pass --yes to purge {team}")
+        out.write("Delete all of it? This can't be undone. [y/N] ")
+        out.flush()
+        if stdin.readline().strip().lower() not in ("y", "yes"):
+            out.write("Nothing deleted.\n")
+            return 1
+    deleted = workspace_data.nonzero(_with_database(lambda: run(workspace_data.purge_workspace)))
+    summary = ", ".join(f"{table} {count}" for table, count in deleted.items()) or "nothing"
+    out.write(f"Deleted workspace {team}: {summary}.\n")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    """Every decided, superseded or withdrawn decision of a workspace as ADR files in DIR."""
+    from bot.domain.errors import UserError
+    from handlers.adr_workspace import export_command
+
+    settings = _settings()
+    try:
+        return _with_database(lambda: export_command(settings, args, out))
+    except UserError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _settings() -> Settings:
@@ -343,6 +374,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     swp.set_defaults(handler=cmd_sweep)
 
+    fail = commands.add_parser("failures", help="failures logged outside Slack")
+    fail_commands = fail.add_subparsers(
+        dest="failures_command", metavar="ACTION", parser_class=_Parser
+    )
+    fail_commands.required = True
+    imp = fail_commands.add_parser(
+        "import", help="import failures from a CSV (with a header) or JSONL file"
+    )
+    imp.add_argument("file", metavar="FILE", help="CSV or JSONL file, or - for stdin")
+    imp.add_argument(
+        "--decision", type=int, required=True, metavar="N", help="the decision's number"
+    )
+    imp.add_argument("--team", metavar="T", help="the workspace (needed when there are several)")
+    imp.add_argument(
+        "--offline", action="store_true", help="use the offline classifier even with an API key"
+    )
+    imp.set_defaults(handler=cmd_failures_import)
+    prg = commands.add_parser("purge", help="delete everything stored for one workspace")
+    prg.add_argument("--team", required=True, metavar="T", help="the workspace's team id")
+    prg.add_argument("--yes", action="store_true", help="delete without asking")
+    prg.set_defaults(handler=cmd_purge)
     exp = commands.add_parser(
         "export", help="write a workspace's decisions as ADR files (NNNN-kebab-title.md)"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -11,6 +12,7 @@ from sqlalchemy.engine import make_url
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./ragft.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+DEFAULT_SLACK_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
 
 _SCHEME_REWRITES = {
     "sqlite": "sqlite+aiosqlite",
@@ -80,6 +82,16 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_model: str = DEFAULT_OPENAI_MODEL
     port: int = Field(default=3000, ge=1, le=65535)
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_state_secret: SecretStr | None = None
+    slack_authorize_url: str = DEFAULT_SLACK_AUTHORIZE_URL
+    ragft_retention_days: int | None = Field(default=None, ge=1)
+
+    @property
+    def distribution(self) -> bool:
+        """Distribution mode: many workspaces install ragft through Bolt's OAuth flow."""
+        return self.slack_client_id is not None or self.slack_client_secret is not None
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -111,8 +123,28 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
 
+    @property
+    def retention(self) -> timedelta | None:
+        """``RAGFT_RETENTION_DAYS`` as a duration; None keeps failing outputs for good."""
+        days = self.ragft_retention_days
+        return timedelta(days=days) if days is not None else None
+
+    @field_validator("slack_authorize_url")
+    @classmethod
+    def _authorize_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as " + DEFAULT_SLACK_AUTHORIZE_URL)
+        return value
+
     def missing_for_serve(self, mode: Literal["http", "socket"]) -> list[str]:
         """The variables ``ragft serve`` still needs in the given mode."""
+        if self.distribution:  # installs bring the tokens; the OAuth flow is served over HTTP
+            needed = {
+                "SLACK_CLIENT_ID": self.slack_client_id,
+                "SLACK_CLIENT_SECRET": self.slack_client_secret,
+                "SLACK_SIGNING_SECRET": self.slack_signing_secret,
+            }
+            return [name for name, value in needed.items() if value is None]
         missing = []
         if self.slack_bot_token is None:
             missing.append("SLACK_BOT_TOKEN")

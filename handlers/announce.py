@@ -84,11 +84,17 @@ async def announce_decided(runtime: Runtime, decided: Decided) -> None:
     if old is not None and old.id is not None and old.status == DecisionStatus.SUPERSEDED:
         await refresh_root(runtime, old.team_id, old.id, bool(old.message_ts))
         if old.thread_ts:
+            newer = f"#{state.id}"
+            if decision.thread_ts:
+                link = await runtime.client.chat_getPermalink(
+                    channel=decision.channel_id, message_ts=decision.thread_ts
+                )
+                newer = f"<{link['permalink']}|decision #{state.id}>"
             await post_message(
                 runtime.client,
                 channel=old.channel_id,
                 thread_ts=old.thread_ts,
-                text=f"This decision is superseded by #{state.id}, decided just now.",
+                text=f"This decision is superseded by {newer}, decided just now.",
             )
     await refresh_all(runtime, decided.state)
     if delayed is not None:

@@ -27,19 +27,24 @@ from handlers.listeners import (
     decide_buttons,
     decision_actions,
     failure_shortcut,
+    lifecycle_buttons,
     mentions,
     modal_submissions,
     perfect_context,
     review_buttons,
     slash_command,
+    uninstall,
 )
+from handlers.oauth_setup import build_distribution, oauth_kwargs
 from handlers.payloads import where
-from handlers.runtime import Runtime, build_client
+from handlers.runtime import Runtime, build_client, runtime_of
 from handlers.thread import render_message
+from handlers.workspace_clients import WorkspaceClients
 
 log = logging.getLogger("ragft")
 
 LISTENER_MODULES = (
+    uninstall,
     slash_command,
     decision_actions,
     decide_buttons,
@@ -52,6 +57,7 @@ LISTENER_MODULES = (
     cost_actions,
     app_home,
     analysis_buttons,
+    lifecycle_buttons,
 )
 
 BOLT_ACK_POLL = 0.05
@@ -113,6 +119,16 @@ async def mark_verified(context: AsyncBoltContext, next: Callable[[], Awaitable[
     await next()
 
 
+async def bind_workspace(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
+    """Distribution mode: this request's work (and the tasks it starts) uses the client Bolt
+    authorised for its workspace; the workspace's org is noted for the sweep."""
+    runtime = runtime_of(context)
+    runtime.bind(context.client)
+    if runtime.workspaces is not None and context.authorize_result is not None:
+        await runtime.workspaces.note(context.team_id, context.enterprise_id)
+    await next()
+
+
 class EnvironmentTokenNotice(logging.Filter):
     """Drops Bolt's "As you gave `client` as well, `token` will be unused." and nothing else.
 
@@ -143,15 +159,23 @@ def create_app(
 ) -> tuple[AsyncApp, Runtime]:
     client = client or build_client(settings)
     secret = settings.slack_signing_secret
+    distribution = (
+        build_distribution(settings, sessions.kw["bind"], client) if settings.distribution else None
+    )
     app = AsyncApp(
         client=client,
         signing_secret=secret.get_secret_value() if secret else None,
         request_verification_enabled=secret is not None,
         logger=quiet_bolt_logger(),
+        **oauth_kwargs(distribution),
     )
     if secret is not None:  # without one Bolt checks no signature, so nothing HTTP is trusted
         app.middleware(mark_verified)  # before any other: it must run right after Bolt's own
     runtime = Runtime(sessions=sessions, client=client, settings=settings)
+    if distribution is not None:
+        runtime.workspaces = WorkspaceClients(
+            distribution=distribution, base=client, sessions=sessions
+        )
     runtime.llm = build_llm(settings)  # one model client for the process, or None without a key
     runtime.refresher = Coalescer(lambda key: render_message(runtime, key))
 
@@ -162,6 +186,8 @@ def create_app(
         await next()
 
     app.middleware(provide_runtime)
+    if distribution is not None:
+        app.middleware(bind_workspace)
     for module in LISTENER_MODULES:
         module.register(app, runtime)
 

@@ -1,4 +1,5 @@
-"""The HTTP app: Bolt's Starlette adapter at POST /slack/events, and GET /healthz.
+"""The HTTP app: Bolt's Starlette adapter at POST /slack/events, and GET /healthz; in
+distribution mode also Bolt's OAuth flow at GET /slack/install and GET /slack/oauth_redirect.
 
 Every POST is checked here before Bolt sees it: signature headers, a capped body, the signature,
 then whether Bolt can parse the body. A request that fails is answered with a short plain-text
@@ -29,6 +30,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Message
 
+from handlers.ingest_api import api_routes
+from handlers.runtime import Runtime
+from handlers.workspace_clients import CURRENT
 from storage.health import write_check
 
 log = logging.getLogger("ragft")
@@ -200,9 +204,11 @@ def create_asgi_app(
     *,
     signing_secret: str | None,
     lifecycle: Lifecycle | None = None,
+    runtime: Runtime | None = None,
 ) -> Starlette:
     """``signing_secret`` is the app's (HTTP mode cannot run without one); ``lifecycle`` runs
-    around the server's life: migrations, the scheduler."""
+    around the server's life: migrations, the scheduler. With ``runtime``, the ingestion API
+    (``/api/v1/*``) is served too."""
     if not signing_secret:
         raise ValueError("the HTTP app needs the Slack signing secret to verify requests")
     verifier = SignatureVerifier(signing_secret)
@@ -237,7 +243,16 @@ def create_asgi_app(
             return refuse(400, "the client went away before sending the whole body")
         if isinstance(verified, Response):
             return verified
-        return await handler.handle(replay(request, verified))
+        unbound = CURRENT.set(None)  # each request binds its own workspace's client
+        try:
+            return await handler.handle(replay(request, verified))
+        finally:
+            CURRENT.reset(unbound)
+
+    async def oauth(request: Request) -> Response:
+        """Bolt's OAuth flow: GETs a browser makes, unsigned by design. Bolt checks the state
+        (cookie and store) and exchanges the code itself; nothing else is reachable here."""
+        return await handler.handle(request)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -247,13 +262,16 @@ def create_asgi_app(
         async with lifecycle():
             yield
 
-    return Starlette(
-        routes=[
-            Route("/slack/events", slack_events, methods=["POST"]),
-            healthz_route(engine),
-        ],
-        lifespan=lifespan,
-    )
+    routes = [
+        Route("/slack/events", slack_events, methods=["POST"]),
+        healthz_route(engine),
+        *(api_routes(runtime) if runtime is not None else []),
+    ]
+    flow = app.oauth_flow
+    if flow is not None:  # distribution mode
+        routes.append(Route(flow.install_path, oauth, methods=["GET"]))
+        routes.append(Route(flow.redirect_uri_path, oauth, methods=["GET"]))
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def healthz_route(engine: AsyncEngine) -> Route:
@@ -270,6 +288,8 @@ def healthz_route(engine: AsyncEngine) -> Route:
     return Route("/healthz", healthz, methods=["GET"])
 
 
-def create_health_app(engine: AsyncEngine) -> Starlette:
-    """Only ``GET /healthz``: what Socket Mode serves on ``--port``."""
-    return Starlette(routes=[healthz_route(engine)])
+def create_health_app(engine: AsyncEngine, runtime: Runtime | None = None) -> Starlette:
+    """What Socket Mode serves on ``--port``: ``GET /healthz``, and with ``runtime`` the
+    ingestion API (``/api/v1/*``)."""
+    routes = [healthz_route(engine), *(api_routes(runtime) if runtime is not None else [])]
+    return Starlette(routes=routes)

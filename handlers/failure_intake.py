@@ -49,9 +49,10 @@ async def log_from_slack(
     user_id: str,
     failures: Sequence[ParsedFailure],
     visible: bool = True,
-) -> tuple[Decision, list[Categorised]]:
+) -> tuple[Decision, list[Categorised], int]:
     """Check the decision is this channel's (None: the channel's default for logging),
-    categorise, save, and refresh the tally.
+    categorise, save, and refresh the tally: the decision, the failures stored, and how many
+    were duplicates of failures already logged (skipped).
     ``visible`` shows the model working in the thread (the Q3 modal and mentions)."""
     where = {"team_id": team_id, "channel_id": channel_id, "decision_id": decision_id}
     decision = await runtime.call(decision_records.decision_for_logging, **where)
@@ -61,14 +62,25 @@ async def log_from_slack(
         categorised = await categorise_in_thread(runtime, decision, user_id, failures)
     else:
         categorised = await failure_logging.categorise(failures, runtime.llm)
-    decision = await runtime.call(
-        failure_logging.log_failures, **where, user_id=user_id, failures=categorised
+    logged = await runtime.call(
+        failure_logging.save_failures, **where, user_id=user_id, failures=categorised
     )
-    await refresh(runtime, team_id, decision.id, FAILURE_KEYS)
-    return decision, categorised
+    if logged.stored:
+        await refresh(runtime, team_id, decision.id, FAILURE_KEYS)
+    return logged.decision, logged.stored, logged.duplicates
 
 
-def added_text(decision_id: int, categorised: Sequence[Categorised]) -> str:
+def skipped_text(duplicates: int) -> str:
+    """ "3 duplicates skipped": what was already logged to the decision."""
+    if not duplicates:
+        return ""
+    plural = "s" if duplicates != 1 else ""
+    return f"{duplicates} duplicate{plural} skipped (already logged to this decision)."
+
+
+def added_text(decision_id: int, categorised: Sequence[Categorised], duplicates: int = 0) -> str:
+    if not categorised:
+        return f"Nothing added to #{decision_id}: {skipped_text(duplicates)}"
     counts = {label: 0 for label in FAILURE_CATEGORY_LABELS.values()}
     for item in categorised:
         counts[FAILURE_CATEGORY_LABELS[item.category]] += 1
@@ -76,17 +88,24 @@ def added_text(decision_id: int, categorised: Sequence[Categorised]) -> str:
     plural = "s" if len(categorised) != 1 else ""
     return (
         f"Added {len(categorised)} failure{plural} to #{decision_id}: {summary}. "
-        "Use *Review & correct* to change a category."
+        + (f"{skipped_text(duplicates)} " if duplicates else "")
+        + "Use *Review & correct* to change a category."
     )
 
 
-def logged_text(decision: Decision, categorised: Sequence[Categorised]) -> str:
+def logged_text(decision: Decision, categorised: Sequence[Categorised], duplicates: int = 0) -> str:
+    if not categorised:
+        return (
+            f"Already logged to #{decision.id} *{safe(decision.title, 200)}*: "
+            f"{skipped_text(duplicates)}"
+        )
     lines = [
-        f"*{FAILURE_CATEGORY_LABELS[item.category]}*: {safe(item.failure.explanation, 300)}"
+        f"• *{FAILURE_CATEGORY_LABELS[item.category]}*: {safe(item.failure.explanation, 300)}"
         for item in categorised
     ]
+    counts = "They count" if len(categorised) != 1 else "It counts"
     return (
-        f"Logged to #{decision.id} *{safe(decision.title, 200)}*. "
-        + " ".join(lines)
-        + " It counts in the next review and in `/ragft status`."
+        f"Logged to #{decision.id} *{safe(decision.title, 200)}*:\n"
+        + "\n".join(lines)
+        + f"\n{counts} in the next review and in `/ragft status`."
     )

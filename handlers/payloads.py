@@ -193,10 +193,35 @@ def decision_click(body: dict[str, Any]) -> tuple[Click, int]:
     return in_channel(click), number(click.value)
 
 
+def message_ts_of(body: dict[str, Any]) -> str | None:
+    """The ts of the message a button was pressed on, when it looks like one."""
+    ts = _dict(body.get("container")).get("message_ts")
+    return ts if isinstance(ts, str) and re.fullmatch(r"\d{1,12}\.\d{1,9}", ts) else None
+
+
 def in_channel(click: Click) -> Click:
     if click.channel_id is None:
         raise StaleButton()
     return click
+
+
+def picked_command_of(body: dict[str, Any]) -> tuple[SlashCommand, int]:
+    """A decision picked for a command that named none: the command as first typed (its text
+    rides in the button's value, after the decision id), and the decision."""
+    click = in_channel(click_of(body))
+    decision_id, text = parts(click.value, 2)
+    try:
+        command = SlashCommand(
+            team_id=click.team_id,
+            channel_id=click.channel_id,
+            user_id=click.user_id,
+            text=text,
+            trigger_id=click.trigger_id,
+            response_url=body.get("response_url"),
+        )
+    except ValidationError:
+        raise StaleButton() from None
+    return command, number(decision_id)
 
 
 # Modals -------------------------------------------------------------------------------------
@@ -379,3 +404,41 @@ def home_click(body: dict[str, Any]) -> tuple[Click, int]:
     """A button on the App Home: its value is the decision id; there is no channel."""
     click = click_of(body)
     return click, number(click.value)
+
+
+def view_id_of(body: dict[str, Any]) -> str | None:
+    """The id of the modal a click came from, to update it in place."""
+    view_id = _dict(body.get("view")).get("id")
+    return view_id if isinstance(view_id, str) and re.match(r"^V[A-Z0-9]{1,31}$", view_id) else None
+
+
+class Uninstall(_Model):
+    """Who an ``app_uninstalled`` or ``tokens_revoked`` event is about."""
+
+    team_id: SlackId | None = None
+    enterprise_id: SlackId | None = None
+    is_enterprise_install: bool = False
+    revoked_bot: bool = False
+
+
+def uninstall_of(body: dict[str, Any]) -> Uninstall | None:
+    """None when the event names neither a workspace nor an org."""
+    first = (
+        _dict((body.get("authorizations") or [{}])[0])
+        if isinstance(body.get("authorizations"), list)
+        else {}
+    )
+    tokens = _dict(_dict(body.get("event")).get("tokens"))
+    try:
+        parsed = Uninstall(
+            team_id=_str(body.get("team_id")) or _str(first.get("team_id")),
+            enterprise_id=_str(body.get("enterprise_id")) or _str(first.get("enterprise_id")),
+            is_enterprise_install=first.get("is_enterprise_install") is True
+            or body.get("is_enterprise_install") is True,
+            revoked_bot=bool(tokens.get("bot")),
+        )
+    except ValidationError:
+        return None
+    if parsed.team_id is None and parsed.enterprise_id is None:
+        return None
+    return parsed

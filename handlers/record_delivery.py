@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.domain.lifecycle import ReminderStatus
 from bot.reminders.sweeper import Outcome, Progress
-from bot.services import decision_records
+from bot.services import decision_records, stalled
 from handlers.announce import deliver_verdict
 from handlers.runtime import Runtime
 from handlers.slack_calls import post_message
@@ -69,4 +69,13 @@ class NotReadyFollowUpDeliverer:
 
         await progress.step("follow_up", post)
         line = f"{claim.team_id} #{state.id} not-ready follow-up to {decision.facilitator_id}"
-        return Outcome(line=line)
+
+        async def then() -> None:
+            await rt.call(
+                stalled.resume_watching,
+                team_id=claim.team_id,
+                decision_id=claim.decision_id,
+                now=now,
+            )
+
+        return Outcome(line=line, then=then)

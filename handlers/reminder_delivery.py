@@ -26,9 +26,11 @@ from handlers.coalesce import Coalescer
 from handlers.record_delivery import NotReadyFollowUpDeliverer, VerdictDeliverer
 from handlers.runtime import Runtime
 from handlers.slack_calls import post_message, slack_error, user_tz
+from handlers.stalled_delivery import StalledDeliverer
 from handlers.thread import refresh_root, render_message
 from handlers.ui.review_chart import quarters_png
 from handlers.ui.review_messages import nudge_message, pointer_message, review_message
+from handlers.workspace_delivery import in_its_workspace, with_workspaces
 from storage.repositories.reminder_repo import Claimed
 
 
@@ -56,9 +58,12 @@ def sweep_runtime(settings: Settings, sessions: async_sessionmaker[AsyncSession]
     """A runtime for the sweeper. Its client has no rate-limit retry handler: a 429 goes back
     into the reminder's row with a backoff instead of holding the sweep (and its lease)."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    client = AsyncWebClient(
+        token=None if settings.distribution else token, base_url=settings.slack_api_url
+    )
     runtime = Runtime(sessions=sessions, client=client, settings=settings)
     runtime.refresher = Coalescer(lambda key: render_message(runtime, key))
+    with_workspaces(runtime)  # distribution mode: each reminder goes out with its team's token
     return runtime
 
 
@@ -84,7 +89,12 @@ class ReviewDeliverer:
         decision = state.decision
         channel, thread = decision.channel_id, decision.thread_ts
         has_chart = bool(evidence.quarters)
-        departed = await departed_owners(client, state)
+
+        async def find_departed() -> list[list[str]]:
+            return [[role.value, user] for role, user in await departed_owners(client, state)]
+
+        # Kept with the review, so the message shows the same when it's marked reviewed.
+        departed = [(OwnerRole(r), u) for r, u in await progress.step("departed", find_departed)]
         message = review_message(
             state, evidence, now=period_end, departed=departed, chart_attached=has_chart
         )
@@ -199,9 +209,10 @@ def deliverers(runtime: Runtime) -> Mapping[ReminderKind, Deliver]:
         ReminderKind.REVISIT: NudgeDeliverer(runtime),
         ReminderKind.VERDICT: VerdictDeliverer(runtime),
         ReminderKind.NOT_READY_FOLLOW_UP: NotReadyFollowUpDeliverer(runtime),
+        ReminderKind.STALLED: StalledDeliverer(runtime),
     }
 
 
 def build_deliverer(runtime: Runtime) -> KindRegistry:
     """What the sweeper calls for every claimed reminder."""
-    return KindRegistry(runtime.sessions, deliverers(runtime))
+    return KindRegistry(runtime.sessions, in_its_workspace(runtime, deliverers(runtime)))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
@@ -16,6 +16,7 @@ from bot.llm.client import LLM
 from bot.settings import Settings
 from handlers.coalesce import Coalescer
 from handlers.slack_calls import is_admin, user_tz
+from handlers.workspace_clients import CURRENT, WorkspaceClients
 
 if TYPE_CHECKING:
     from handlers.home_refresh import HomeRefresher
@@ -35,6 +36,8 @@ def build_client(settings: Settings) -> AsyncWebClient:
     opens a new session and TCP connection for every call. Build it inside the event loop.
     """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    if settings.distribution:  # every workspace brings its own token (its installation)
+        token = None
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
@@ -48,16 +51,55 @@ async def close_client(client: AsyncWebClient) -> None:
         await client.session.close()
 
 
-@dataclass
 class Runtime:
-    sessions: async_sessionmaker[AsyncSession]
-    client: AsyncWebClient
-    settings: Settings
-    refresher: Coalescer[MessageRef] = field(init=False)
-    llm: LLM | None = None
+    refresher: Coalescer[MessageRef]
+    llm: LLM | None
     """The process's one model client; None without OPENAI_API_KEY (see build_llm)."""
-    home: HomeRefresher | None = None
+    home: HomeRefresher | None
     """Publishes App Home tabs (set by handlers.listeners.app_home)."""
+    workspaces: WorkspaceClients | None
+    """Distribution mode: each workspace's client, from its installation (else None)."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        client: AsyncWebClient,
+        settings: Settings,
+        llm: LLM | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.default_client = client
+        self.settings = settings
+        self.llm = llm
+        self.workspaces = None
+        self.home = None
+
+    @property
+    def client(self) -> AsyncWebClient:
+        """The Slack client of the workspace this work belongs to (see
+        handlers/workspace_clients.py); the process's own client when none is bound."""
+        return CURRENT.get() or self.default_client
+
+    def bind(self, client: AsyncWebClient) -> None:
+        """From here on in this context (and tasks it creates), ``client`` is the client."""
+        CURRENT.set(client)
+
+    @contextlib.asynccontextmanager
+    async def for_team(
+        self, team_id: str, enterprise_id: str | None = None
+    ) -> AsyncIterator[AsyncWebClient]:
+        """Work for ``team_id`` outside a request (the sweep): inside, ``client`` carries that
+        workspace's bot token. In single-workspace mode it is the process's client."""
+        if self.workspaces is None:
+            yield self.client
+            return
+        client = await self.workspaces.client_for(team_id, enterprise_id)
+        token = CURRENT.set(client)
+        try:
+            yield client
+        finally:
+            CURRENT.reset(token)
 
     async def call(self, service: Callable[..., Awaitable[T]], /, **kwargs: Any) -> T:
         """One service call in a session of its own (the service owns the transaction)."""

@@ -35,6 +35,8 @@ WHERE_TO_GET = {
     "SLACK_BOT_TOKEN": "OAuth & Permissions → Bot User OAuth Token (xoxb-…)",
     "SLACK_SIGNING_SECRET": "Basic Information → App Credentials → Signing Secret",
     "SLACK_APP_TOKEN": "Basic Information → App-Level Tokens, with connections:write (xapp-…)",
+    "SLACK_CLIENT_ID": "Basic Information → App Credentials → Client ID",
+    "SLACK_CLIENT_SECRET": "Basic Information → App Credentials → Client Secret",
 }
 
 
@@ -44,12 +46,18 @@ def missing_credentials_message(
     """What to set, in one line, or None when ``mode`` has what it needs. Unless HTTP was asked
     for, Socket Mode comes first: it needs no public URL, so it is how most people start."""
     missing = settings.missing_for_serve(mode)
+    if settings.distribution and mode == "socket":
+        return (
+            "cannot serve in Socket Mode with SLACK_CLIENT_ID: distribution mode serves Slack's "
+            "OAuth flow (/slack/install) over HTTP; run `ragft serve --http`"
+        )
     if not missing:
         return None
-    if mode == "socket" or http_requested:
+    if settings.distribution or mode == "socket" or http_requested:
         named = missing
+        kind = "Socket Mode" if mode == "socket" else "HTTP mode"
         what = (
-            f"cannot serve in {'Socket Mode' if mode == 'socket' else 'HTTP mode'}: "
+            f"cannot serve in {'distribution mode' if settings.distribution else kind}: "
             f"set {' and '.join(missing)}"
         )
     else:  # no SLACK_APP_TOKEN, so neither mode is ready: say what each one needs
@@ -95,7 +103,9 @@ def reminder_scheduler(runtime: Runtime) -> ReminderScheduler:
     from handlers.reminder_delivery import build_deliverer, sweep_runtime
 
     sweeper = Sweeper(
-        runtime.sessions, build_deliverer(sweep_runtime(runtime.settings, runtime.sessions))
+        runtime.sessions,
+        build_deliverer(sweep_runtime(runtime.settings, runtime.sessions)),
+        retention=runtime.settings.retention,
     )
     return ReminderScheduler(sweeper)
 
@@ -147,6 +157,7 @@ async def serve_http(settings: Settings, host: str, port: int) -> None:
         engine,
         signing_secret=secret.get_secret_value() if secret else None,
         lifecycle=lambda: lifecycle(runtime, engine, stopping),
+        runtime=runtime,
     )
     server = http_server(asgi, host, port, stopping)
     stopping.install()
@@ -185,7 +196,7 @@ class _SocketModeHandler(AsyncSocketModeHandler):
 
 
 async def serve_socket(settings: Settings, host: str, port: int | None = None) -> None:
-    """Socket Mode; with ``port``, ``GET /healthz`` is served there too."""
+    """Socket Mode; with ``port``, ``GET /healthz`` and ``/api/v1/*`` are served there too."""
     engine, runtime, app = await build(settings)
     assert settings.slack_app_token is not None
     handler = _SocketModeHandler(app, settings.slack_app_token.get_secret_value())
@@ -195,7 +206,7 @@ async def serve_socket(settings: Settings, host: str, port: int | None = None) -
         async with lifecycle(runtime, engine, stopping):
             health = None
             if port is not None:
-                server = http_server(create_health_app(engine), host, port, stopping)
+                server = http_server(create_health_app(engine, runtime), host, port, stopping)
                 health = asyncio.create_task(server.serve())
             log.info("ragft is connecting to Slack in Socket Mode")
             connect = asyncio.create_task(handler.connect_async())

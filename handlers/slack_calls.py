@@ -18,8 +18,20 @@ NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found"})
 class BotNotInChannel(UserError):
     def __init__(self) -> None:
         super().__init__(
-            "I'm not in this conversation, and it's private (or a DM), so I can't join by "
-            "myself. Invite me with `/invite @ragft`, then run the command again."
+            "I'm not in this conversation and can't join it by myself. In a private channel, "
+            "invite me with `/invite @ragft`, then run the command again. In a group DM, which "
+            "apps can't be added to, run it in a channel instead."
+        )
+
+
+class BotNotInDirectMessage(UserError):
+    """A DM between people (its id starts with D): apps can't be invited there."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "I can't post in this direct message: I'm not part of it, and Slack doesn't let "
+            "apps be added to DMs. Run the command in a channel (for a private one, "
+            "`/invite @ragft` there first), or in your own DM with ragft."
         )
 
 
@@ -31,6 +43,8 @@ async def join(client: AsyncWebClient, channel: str) -> None:
     try:
         await client.conversations_join(channel=channel)
     except SlackApiError as exc:
+        if channel.startswith("D"):  # a DM between people (no scope needed to tell)
+            raise BotNotInDirectMessage() from exc
         raise BotNotInChannel() from exc
 
 

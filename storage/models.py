@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import JSON, Field, SQLModel
 
+from bot.domain.failure_dedup import FailureSource, dedup_key
 from bot.domain.lifecycle import ContextTestStatus, DecisionStatus, ReminderStatus
 
 
@@ -101,6 +102,12 @@ class OwnerAssignment(SQLModel, table=True):
 
 
 class FailureExample(SQLModel, table=True):
+    __table_args__ = (
+        # Deduplication: one failure per normalised text, and per external id, in a decision.
+        sa.UniqueConstraint("decision_id", "dedup_key", name="uq_failure_dedup"),
+        sa.UniqueConstraint("decision_id", "external_id", name="uq_failure_external_id"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
     decision_id: int = Field(foreign_key="decision.id", index=True)
@@ -113,6 +120,31 @@ class FailureExample(SQLModel, table=True):
     rationale: str | None = None
     corrected_by: str | None = Field(default=None, max_length=32)
     logged_at: datetime = Field(default_factory=utcnow)
+    source: str = Field(default=FailureSource.SLACK, max_length=16)
+    """Where it came from: slack, api or import."""
+    external_id: str | None = Field(default=None, max_length=200)
+    dedup_key: str = Field(default="", max_length=64)
+    """``bot.domain.failure_dedup.dedup_key`` of the explanation and output or link."""
+
+
+@sa.event.listens_for(FailureExample, "before_insert")
+def _fill_dedup_key(mapper: Any, connection: Any, target: FailureExample) -> None:
+    """Rows added through the ORM get their key too (the repository sets it on its own)."""
+    if not target.dedup_key:
+        target.dedup_key = dedup_key(target.explanation, target.output, target.permalink)
+
+
+class ApiToken(SQLModel, table=True):
+    """A workspace's token for the ingestion API; only its sha256 is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    label: str = Field(max_length=80)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_by: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
 
 
 class Reminder(SQLModel, table=True):
@@ -170,6 +202,9 @@ class ContextTest(SQLModel, table=True):
     model_rationale: str | None = None
     team_judgement: str | None = Field(default=None, max_length=16)
     judged_by: str | None = Field(default=None, max_length=32)
+    judgements: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    """Every teammate's judgement (user id -> knowledge or behavior); a change of mind replaces
+    that person's. ``team_judgement`` / ``judged_by`` keep the latest."""
     error: str | None = None
     message_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
@@ -236,7 +271,9 @@ class DecisionRecord(SQLModel, table=True):
 
 
 class RecordAmendment(SQLModel, table=True):
-    """A change of a decided decision's outcome: who, when, from, to, why."""
+    """A change of a decided decision's record: who, when, from, to, why. ``kind`` "outcome"
+    (the outcome changed) or "costs" (the cost assumptions changed: from and to are the outcome
+    then, ``reason`` says which assumptions changed from what to what)."""
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
@@ -246,3 +283,15 @@ class RecordAmendment(SQLModel, table=True):
     from_outcome: str = Field(max_length=16)
     to_outcome: str = Field(max_length=16)
     reason: str
+    kind: str = Field(
+        default="outcome", max_length=16, sa_column_kwargs={"server_default": "outcome"}
+    )
+
+
+class Workspace(SQLModel, table=True):
+    """Which Enterprise Grid org a workspace belongs to (None outside one), as Slack's requests
+    said: the sweep needs it to find an org-wide installation's token for a workspace."""
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    enterprise_id: str | None = Field(default=None, max_length=32, index=True)
+    seen_at: datetime = Field(default_factory=utcnow)

@@ -50,7 +50,9 @@ class SlackApp:
             **settings,
         )
         self.app, self.runtime = create_app(settings=self.settings, sessions=sessions)
-        self.asgi = create_asgi_app(self.app, engine, signing_secret=signing.SIGNING_SECRET)
+        self.asgi = create_asgi_app(
+            self.app, engine, signing_secret=signing.SIGNING_SECRET, runtime=self.runtime
+        )
         self.http = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=self.asgi), base_url="http://ragft.test"
         )

@@ -50,7 +50,7 @@ async def home_click(slack, action: ActionId, decision_id: int, *, user: str = F
 
 
 async def start(slack, title: str, *, user: str = FACILITATOR, channel: str = CHANNEL, **kw):
-    await slack.command(title, user=user, channel=channel, **kw)
+    await slack.command(f"start {title}", user=user, channel=channel, **kw)
     return (await slack.decision()).id
 
 

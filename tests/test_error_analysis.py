@@ -26,8 +26,11 @@ KNOWLEDGE = [
 
 
 async def log_all(slack, whys: list[str]) -> None:
+    """Log each explanation; a repeated one gets a case number, since ragft skips duplicates."""
+    seen: dict[str, int] = {}
     for why in whys:
-        await slack.command(f"log {why}")
+        seen[why] = seen.get(why, 0) + 1
+        await slack.command(f"log {why}" + (f" (case {seen[why]})" if seen[why] > 1 else ""))
 
 
 async def failures(slack) -> dict[int, FailureExample]:

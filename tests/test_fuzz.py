@@ -197,10 +197,10 @@ async def seed(slack: SlackApp, *, with_model: bool) -> fuzz.World:
     fake = slack.fake
     fake.add_user(PRIYA)
     fake.add_user(MARCO)
-    await slack.command("Billing assistant")
+    await slack.command("start Billing assistant")
     opened = await slack.decision()
     await slack.answer(opened.id, "problem_type", "knowledge", user=PRIYA)
-    await slack.command("Support triage")
+    await slack.command("start Support triage")
     decided = await slack.decision()
     for question, value in fuzz.QUESTIONS.items():
         await slack.answer(decided.id, question, value, user=MARCO)

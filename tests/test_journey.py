@@ -8,11 +8,14 @@ from tests.slack_app import CHANNEL, text_of
 
 PM, ML, SRE = "U0USER0001", "U0MLENG002", "U0SRE00003"
 
-FAILURES = "\n".join(
-    ["sounds like a legal brief"] * 9
-    + ["ignores the instruction to answer in Spanish"] * 5
-    + ["quoted last year's prices"] * 4
-    + ["thumbs down, no details"] * 3
+FAILURES = "\n".join(  # each with its own output: the same failure twice is logged once
+    f"{why} | answer {i}"
+    for i, why in enumerate(
+        ["sounds like a legal brief"] * 9
+        + ["ignores the instruction to answer in Spanish"] * 5
+        + ["quoted last year's prices"] * 4
+        + ["thumbs down, no details"] * 3
+    )
 )
 
 
@@ -45,8 +48,8 @@ async def test_whole_journey_to_a_hybrid_decision_and_its_record(slack):
     )
     await slack.event(mention, event_id="Ev0JOURNEY")
     q3 = text_of(await slack.message_of("failures"))
-    assert "*Knowledge* 4 · *Behavior* 15 · *Unclear* 3" in q3
-    assert "Analysis complete: 22 failures reviewed." in q3
+    assert "(*Knowledge* 4 · *Behavior* 15)" in q3 and "*Unclear:* 3," in q3
+    assert "Analysis complete: 22 failures analysed. *1 more* to reach 20 explained" in q3
 
     # Q4: owners and labeled examples.
     await slack.pick_user(d, "training_data", ML)

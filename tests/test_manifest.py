@@ -72,10 +72,8 @@ def test_manifest_declares_the_command_events_and_interactivity(name: str):
     manifest = _manifest(name)
     [command] = manifest["features"]["slash_commands"]
     assert command["command"] == "/ragft"
-    assert manifest["settings"]["event_subscriptions"]["bot_events"] == [
-        "app_mention",
-        "app_home_opened",
-    ]
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"app_mention", "app_home_opened", "app_uninstalled", "tokens_revoked"} <= events
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     socket = manifest["settings"]["socket_mode_enabled"]

@@ -34,7 +34,7 @@ def make_sweeper(slack):
 
 
 async def start(slack, title: str, *, user: str = FACILITATOR, channel: str = CHANNEL) -> int:
-    response = await slack.command(title, user=user, channel=channel)
+    response = await slack.command(f"start {title}", user=user, channel=channel)
     assert response.status_code == 200
     decision = await slack.decision()
     assert decision.title == title and decision.channel_id == channel

@@ -34,7 +34,7 @@ def sweeper(slack, **kw) -> Sweeper:
 
 
 async def decided(slack, title: str = "Billing assistant", **answers) -> Decision:
-    await slack.command(title)
+    await slack.command(f"start {title}")
     decision_id = (await slack.decision()).id
     for question, value in answers.items():
         await slack.answer(decision_id, question, value, user=PRIYA)
@@ -108,10 +108,10 @@ async def test_the_cadence_select_on_the_schedule_note_changes_it(slack):
 # Logging failures ------------------------------------------------------------------------------
 
 
-async def test_log_command_defaults_to_the_latest_decided_decision(slack):
+async def test_log_command_logs_to_the_named_decision_and_escapes_what_was_typed(slack):
     first = await decided(slack, "First")
-    await slack.command("Second, still open")
-    await slack.command("log too verbose &lt;b&gt; and ignored the format <!channel>")
+    await slack.command("Second, still open")  # the default now; see test_lifecycle.py
+    await slack.command(f"log {first.id} too verbose &lt;b&gt; and ignored the format <!channel>")
     told = slack.replies(FACILITATOR)[-1]["text"]
     assert f"Logged to #{first.id}" in told and "*Behavior*" in told
     # Slack encodes &, <, > in command text; we store what was typed and escape it to show it.
@@ -184,7 +184,7 @@ async def test_shortcut_without_any_decision_says_how_to_start_one(slack):
 
 async def test_a_due_review_posts_tally_trend_chart_conditions_and_a_pointer(slack):
     slack.fake.add_user(PRIYA, name="priya", deleted=True)
-    await slack.command("Billing assistant")
+    await slack.command("start Billing assistant")
     decision_id = (await slack.decision()).id
     await slack.pick_user(decision_id, "evaluation", PRIYA)
     await slack.decide(decision_id)
@@ -243,7 +243,7 @@ async def test_reviewed_and_snooze_buttons_reschedule_and_say_who(slack):
 
 
 async def test_rerun_starts_a_prefilled_decision_that_supersedes_the_old_one_once_decided(slack):
-    await slack.command("Billing assistant")
+    await slack.command("start Billing assistant")
     old_id = (await slack.decision()).id
     await slack.answer(old_id, "problem_type", "behavior", user=PRIYA)
     await slack.answer(old_id, "knowledge_change", "stable", user=MARCO)

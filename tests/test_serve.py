@@ -71,7 +71,7 @@ def test_serve_answers_healthz_and_signed_commands(server, fake_slack, tmp_path:
     assert health.status_code == 200 and health.json() == {"ok": True, "database": "ok"}
     assert (tmp_path / "ragft.db").exists()  # migrated on start
 
-    body, headers = signing.slash_command(text="Billing assistant")
+    body, headers = signing.slash_command(text="start Billing assistant")
     response = httpx.post(f"{server}/slack/events", content=body, headers=headers)
     assert response.status_code == 200
     fake_slack.wait_for_sync("chat.postMessage", count=5)

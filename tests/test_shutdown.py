@@ -289,7 +289,7 @@ def test_http_server_finishes_a_command_in_flight_but_takes_no_new_connection(
     fake_slack.slow("chat.postMessage", 0.5)  # the command's five posts take ~2.5 s
     server = serving()
     body, headers = signing.slash_command(
-        text="Billing assistant", response_url=fake_slack.response_url("cmd")
+        text="start Billing assistant", response_url=fake_slack.response_url("cmd")
     )
     answered = httpx.post(f"{server.base}/slack/events", content=body, headers=headers)
     assert answered.status_code == 200  # acked; the listener goes on posting the questions
@@ -309,7 +309,7 @@ def test_socket_mode_acks_and_finishes_an_envelope_in_flight(fake_slack, db_url,
     server = serving(socket_mode=True)
     payload = dict(signing.SLASH_COMMAND)
     payload.update(
-        text="Billing assistant",
+        text="start Billing assistant",
         user_id=FACILITATOR,
         response_url=fake_slack.response_url("cmd"),
         trigger_id="13345224609.738474920.8088930838d88f008e0",

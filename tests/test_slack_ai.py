@@ -69,7 +69,7 @@ async def ai_slack(fake_slack, engine, sessions, fake_openai):
 
 
 async def start(slack: SlackApp, title: str = "Billing assistant") -> int:
-    await slack.command(title)
+    await slack.command(f"start {title}")
     return (await slack.decision()).id
 
 
@@ -119,7 +119,7 @@ async def test_pasted_failures_are_categorised_by_the_model_in_one_request(ai_sl
     assert decision.prompt_tokens > 0 and decision.completion_tokens > 0
 
     q3 = text_of(await ai_slack.message_of("failures"))
-    assert "*Knowledge* 2 · *Behavior* 1 · *Unclear* 0" in q3
+    assert "(*Knowledge* 2 · *Behavior* 1)" in q3 and "*Unclear:* 0," in q3
     # The thread showed the work, then the result in the same message.
     [working] = [c for c in ai_slack.fake.calls_to("chat.postMessage") if "⏳" in c.args["text"]]
     assert "Categorising 3 failures" in working.args["text"]
@@ -132,7 +132,7 @@ async def test_pasted_failures_are_categorised_by_the_model_in_one_request(ai_sl
     await ai_slack.click(ActionId.REVIEW_FAILURES, str(decision_id))
     view = ai_slack.fake.calls_to("views.open")[-1].args["view"]
     review = text_of({"blocks": view["blocks"]})
-    assert "Model: it's about" in review and "categorised by llm" in review
+    assert "Model: it's about" in review and "categorised by the model" in review
     assert "&lt;!channel&gt;" in review and "<!channel>" not in review
 
     await ai_slack.command("status")
@@ -180,7 +180,7 @@ async def test_a_failing_model_falls_back_and_says_so(ai_slack, fake_openai):
         row = (await session.exec(select(FailureExample))).one()
     assert (row.category, row.category_source) == ("knowledge", "heuristic")
     result = [m for m in thread_messages(ai_slack, await ai_slack.decision()) if "🤖" in m["text"]]
-    assert "offline classifier categorised those" in result[0]["text"]
+    assert "ragft's built-in rules categorised those" in result[0]["text"]
     assert not any("went wrong" in e["text"] for e in ai_slack.fake.ephemerals)
 
 
@@ -275,11 +275,23 @@ async def test_the_perfect_context_test_runs_and_the_teams_judgement_answers_q1(
     ]
     assert decision.prompt_tokens > 0
     q1 = text_of(await ai_slack.message_of("problem_type"))
-    assert f"Perfect-context test by <@{MARCO}>: *right with context*" in q1
+    assert f"*right with context* (knowledge): <@{MARCO}>" in q1
     assert f"*Knowledge* (1): <@{MARCO}>" in q1
-    assert f"<@{MARCO}> judged it *right with context*" in text_of(
+    assert f"*right with context* (knowledge): <@{MARCO}>" in text_of(
         ai_slack.fake.message(CHANNEL, test.message_ts)
     )
+
+    # Every judgement shows, with which way the team leans, not only the last person's.
+    for judge in (PRIYA, "U0CAROL003"):
+        await ai_slack.click(
+            ActionId.JUDGE_CONTEXT_TEST, pack(test.id, "behavior"), user=judge, suffix=("behavior",)
+        )
+    shown = text_of(ai_slack.fake.message(CHANNEL, test.message_ts))
+    assert f"*still wrong* (behavior): <@{PRIYA}>, <@U0CAROL003>" in shown
+    assert f"*right with context* (knowledge): <@{MARCO}>" in shown
+    assert "The team leans *still wrong* (behavior), 2 to 1." in shown
+    q1 = text_of(await ai_slack.message_of("problem_type"))
+    assert f"<@{PRIYA}>, <@U0CAROL003>" in q1 and "leans *still wrong*" in q1
 
 
 async def test_a_failed_test_replaces_the_working_message_with_a_clear_error(ai_slack, fake_openai):
@@ -459,7 +471,7 @@ async def test_a_model_that_takes_30_s_never_delays_an_ack(ai_slack, fake_openai
 
     shown = [m["text"] for m in thread_messages(ai_slack, decision)]
     assert not any("⏳" in text for text in shown)  # every working message was replaced
-    assert any("offline classifier categorised those" in text for text in shown)
+    assert any("ragft's built-in rules categorised those" in text for text in shown)
     assert any("couldn't run" in text for text in shown)
     assert any("Couldn't draft the Context paragraph" in text for text in shown)
     async with ai_slack.sessions() as session:

@@ -64,6 +64,20 @@ async def test_anyone_sees_the_table_only_the_facilitator_gets_the_inputs(slack)
     assert "default 100000" in queries["hint"]["text"]
 
 
+async def export(slack, decision_id: int) -> str:
+    await slack.command(f"export {decision_id}")
+    return slack.fake.uploads[-1]["content"]
+
+
+async def status(slack, decision_id: int) -> str:
+    await slack.command(f"status {decision_id}")
+    return text_of(slack.replies(FACILITATOR)[-1])
+
+
+def costs_amended(shown: str) -> list[str]:
+    return [line for line in shown.splitlines() if "Costs amended" in line]
+
+
 async def test_the_facilitator_changes_the_assumptions_for_the_decision(slack):
     decision_id = await decided(slack)
     typed = inputs(queries_per_month="200,000", label_cost_per_example="$3 - $9")
@@ -74,20 +88,67 @@ async def test_the_facilitator_changes_the_assumptions_for_the_decision(slack):
         "queries_per_month": {"low": 200_000, "high": 200_000},
         "label_cost_per_example": {"low": 3, "high": 9},
     }
+    # The decided record's costs follow, and the history says what they were before.
+    change = "queries per month 100,000 → 200,000; cost per labeled example $2–$8 → $3–$9."
     shown = text_of(await slack.message_of("verdict"))
     assert "RAG $25.9k–$91.5k" in shown  # inference doubles with the volume
     assert "assumptions changed for this decision" in shown
+    by = f"💲 *Costs amended* by <@{FACILITATOR}> on <!date^"
+    [line] = costs_amended(shown)
+    assert line.startswith(by) and line.endswith(f": {change}")
+    [line] = costs_amended(await status(slack, decision_id))
+    assert line.startswith(by) and line.endswith(f": {change}")
+    assert change in text_of(await slack.message_of("root"))
+    record = await export(slack, decision_id)
+    today = decision.decided_at.strftime("%Y-%m-%d")
+    assert f"  - Costs amended by jdoe on {today}: {change}" in record
+    assert "| **Year one** | **$25.9k–$91.5k** |" in record
 
     view = await open_costs(slack, decision_id)
     [queries] = [b for b in view["blocks"] if b.get("block_id") == QUERIES]
     assert queries["element"]["initial_value"] == "200000"
     assert "• Labeling the examples still needed: $30k–$90k" in text_of(view)
 
-    # Typing a default back (or leaving it empty) removes the override.
+    # Saving the same values again changes nothing, so the history doesn't grow.
+    typed = inputs(queries_per_month="200000", label_cost_per_example="3-9")
+    await slack.submit(CallbackId.COSTS, typed, decision_id)
+    assert len(costs_amended(await status(slack, decision_id))) == 1
+
+    # Typing a default back (or leaving it empty) removes the override: a second amendment.
     typed = inputs(queries_per_month="100000", label_cost_per_example="")
     await slack.submit(CallbackId.COSTS, typed, decision_id)
     assert (await slack.decision()).cost_overrides == {}
-    assert "RAG $24.9k–$75.8k" in text_of(await slack.message_of("verdict"))
+    shown = text_of(await slack.message_of("verdict"))
+    assert "RAG $24.9k–$75.8k" in shown
+    back = "queries per month 200,000 → 100,000; cost per labeled example $3–$9 → $2–$8."
+    assert [change in line for line in costs_amended(shown)] == [True, False]
+    assert back in costs_amended(shown)[1]
+    record = await export(slack, decision_id)
+    assert record.index(change) < record.index(back)
+    assert "| **Year one** | **$24.9k–$75.8k** |" in record
+
+
+async def test_saving_on_an_open_decision_is_no_amendment_the_decision_freezes_it(slack):
+    decision_id = await start(slack)
+    typed = inputs(queries_per_month="200000", price_per_million_tokens="0.5-5")
+    await slack.submit(CallbackId.COSTS, typed, decision_id)
+    assert (await slack.decision()).cost_overrides["queries_per_month"] == {
+        "low": 200_000,
+        "high": 200_000,
+    }
+    await slack.decide(decision_id)
+    verdict = text_of(await slack.message_of("verdict"))
+    assert "assumptions changed for this decision" in verdict
+    assert costs_amended(verdict) == []
+    assert costs_amended(await status(slack, decision_id)) == []
+    assert "Costs amended" not in await export(slack, decision_id)
+
+    # A change after the decision amends from what was frozen, the open decision's values.
+    typed = inputs(queries_per_month="300000", price_per_million_tokens="0.5-5")
+    await slack.submit(CallbackId.COSTS, typed, decision_id)
+    [line] = costs_amended(text_of(await slack.message_of("verdict")))
+    assert line.endswith(": queries per month 200,000 → 300,000.")
+    assert "price per 1M tokens" not in await export(slack, decision_id)
 
 
 async def test_bad_values_get_an_inline_error_and_nothing_is_saved(slack):

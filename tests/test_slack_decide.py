@@ -112,7 +112,7 @@ async def test_list_and_status_show_this_channels_decisions(slack):
     assert "No decisions in this channel yet" in text_of(slack.replies(FACILITATOR)[-1])
 
     first = await start(slack, "Billing assistant")
-    await slack.command("Contract summariser", channel="C0OTHER001")
+    await slack.command("start Contract summariser", channel="C0OTHER001")
     await slack.decide(first)
 
     await slack.command("list")
@@ -166,7 +166,7 @@ async def test_clicks_still_work_after_a_restart(slack, fake_slack, engine, sess
 
 async def test_the_bot_joins_a_public_channel_it_is_not_in(slack):
     slack.fake.set_channel("C0PUBLIC01", is_member=False)
-    await slack.command("Billing assistant", channel="C0PUBLIC01")
+    await slack.command("start Billing assistant", channel="C0PUBLIC01")
     assert len(slack.fake.calls_to("conversations.join")) == 1
     decision = await slack.decision()
     assert decision.channel_id == "C0PUBLIC01" and decision.thread_ts
@@ -175,7 +175,7 @@ async def test_the_bot_joins_a_public_channel_it_is_not_in(slack):
 
 async def test_a_private_channel_gets_invite_instructions_and_no_orphan(slack):
     slack.fake.set_channel("G0PRIVATE1", is_private=True, is_member=False)
-    await slack.command("Billing assistant", channel="G0PRIVATE1")
+    await slack.command("start Billing assistant", channel="G0PRIVATE1")
     [told] = slack.replies(FACILITATOR)
     assert told["response_type"] == "ephemeral"
     assert "/invite @ragft" in told["text"]

@@ -21,7 +21,7 @@ async def _decision_count(slack) -> int:
 
 
 async def test_a_wrong_signature_gets_401_and_changes_nothing(slack):
-    body, headers = signing.slash_command(text="Billing bot", secret="not-the-secret")
+    body, headers = signing.slash_command(text="start Billing bot", secret="not-the-secret")
     response = await slack.post((body, headers))
     assert response.status_code == 401
     assert await _decision_count(slack) == 0
@@ -30,7 +30,7 @@ async def test_a_wrong_signature_gets_401_and_changes_nothing(slack):
 
 async def test_a_replayed_request_older_than_five_minutes_gets_401(slack):
     stale = int(time.time()) - 6 * 60
-    response = await slack.post(signing.slash_command(text="Billing bot", timestamp=stale))
+    response = await slack.post(signing.slash_command(text="start Billing bot", timestamp=stale))
     assert response.status_code == 401
     assert await _decision_count(slack) == 0
 
@@ -43,7 +43,7 @@ async def test_an_unsigned_event_changes_nothing(slack):
 
 async def test_user_text_cannot_ping_or_mention_anyone(slack):
     title = "<!channel> deploy now <@U0BOSS0001> & <https://evil.example|click>"
-    await slack.command(title)
+    await slack.command(f"start {title}")
     decision_id = (await slack.decision()).id
     values = {InputId.PASTE: {InputId.PASTE: signing.text_value("<!here> it was <!everyone>")}}
     await slack.submit(CallbackId.ADD_FAILURES, values, decision_id)
@@ -62,7 +62,7 @@ async def test_user_text_cannot_ping_or_mention_anyone(slack):
 
 async def test_overlong_text_is_cut_to_fit_block_kit_limits(slack):
     title = "T" * 200
-    await slack.command(title)
+    await slack.command(f"start {title}")
     decision = await slack.decision()
     assert decision.title == title  # stored in full
     root = await slack.message_of("root")
@@ -88,7 +88,7 @@ async def test_overlong_text_is_cut_to_fit_block_kit_limits(slack):
 async def test_a_429_is_retried_after_retry_after_and_never_before_the_ack(slack):
     slack.fake.fail_next("chat.postMessage", status=429, retry_after=1)
     started = time.perf_counter()
-    response = await slack.command("Billing bot")  # waits for the work after the ack too
+    response = await slack.command("start Billing bot")  # waits for the work after the ack too
     assert response.status_code == 200
     posts = slack.fake.calls_to("chat.postMessage")
     assert [c.status for c in posts][:2] == [429, 200]
@@ -100,7 +100,7 @@ async def test_a_429_is_retried_after_retry_after_and_never_before_the_ack(slack
 async def test_the_ack_does_not_wait_for_a_rate_limited_slack(slack):
     slack.fake.fail_next("chat.postMessage", status=429, retry_after=2)
     started = time.perf_counter()
-    response = await slack.post(signing.slash_command(text="Billing bot"), settle=False)
+    response = await slack.post(signing.slash_command(text="start Billing bot"), settle=False)
     acked_after = time.perf_counter() - started
     assert response.status_code == 200
     assert acked_after < 1.0, f"acked after {acked_after:.2f}s: the 429 retry sat before the ack"
@@ -139,7 +139,7 @@ async def test_fifty_teammates_clicking_at_once_are_all_recorded_and_shown(slack
 
 
 async def test_the_root_message_payload_is_valid_json_for_slack(slack):
-    await slack.command("Billing bot")
+    await slack.command("start Billing bot")
     for call in slack.fake.calls_to("chat.postMessage"):
         json.dumps(call.args["blocks"])
         assert len(call.args["blocks"]) <= 50

@@ -29,7 +29,8 @@ TIMESTAMP, SIGNATURE = "X-Slack-Request-Timestamp", "X-Slack-Signature"
 
 
 def _forged_command(slack) -> Signed:
-    return signing.slash_command(text="Billing bot", response_url=slack.fake.response_url("evil"))
+    url = slack.fake.response_url("evil")
+    return signing.slash_command(text="start Billing bot", response_url=url)
 
 
 def _forged_mention(slack) -> Signed:
@@ -238,14 +239,14 @@ async def test_the_error_handler_ignores_a_request_bolt_could_not_verify(slack, 
 
 async def test_the_error_handler_still_tells_the_user_over_http(slack):
     slack.fake.fail_next("chat.postMessage", error="fatal_error")
-    assert (await slack.command("Billing bot")).status_code == 200
+    assert (await slack.command("start Billing bot")).status_code == 200
     [told] = slack.replies(FACILITATOR)
     assert "Slack said fatal_error" in told["text"]
 
 
 async def test_the_error_handler_still_tells_the_user_in_socket_mode(slack):
     body, _ = signing.slash_command(
-        text="Billing bot", response_url=slack.fake.response_url(f"cmd-{FACILITATOR}")
+        text="start Billing bot", response_url=slack.fake.response_url(f"cmd-{FACILITATOR}")
     )
     fields = dict(parse_qsl(body.decode(), keep_blank_values=True))
     slack.fake.fail_next("chat.postMessage", error="fatal_error")
@@ -267,7 +268,7 @@ async def test_without_a_signing_secret_only_socket_mode_errors_are_answered(fak
     app, runtime = create_app(settings=settings, sessions=sessions)
     try:
         body, headers = signing.slash_command(
-            text="Billing bot", response_url=fake_slack.response_url("http")
+            text="start Billing bot", response_url=fake_slack.response_url("http")
         )
         fake_slack.fail_next("chat.postMessage", error="fatal_error")
         await app.async_dispatch(AsyncBoltRequest(body=body.decode(), headers=headers))

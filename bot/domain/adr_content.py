@@ -10,6 +10,7 @@ import re
 from bot.domain.adr_facts import MARKER, AdrFacts, AdrRef
 from bot.domain.cost_table import costs_markdown
 from bot.domain.costs import CostPath, PathCost
+from bot.domain.decision_snapshot import AmendmentKind
 from bot.domain.lifecycle import DecisionStatus
 from bot.domain.markdown_escape import escape_block, escape_inline
 from bot.domain.nudges import MIN_PERIOD_SAMPLE, NUDGE_MIN_ANALYSED, SHARE_JUMP
@@ -340,6 +341,12 @@ def more_information_section(facts: AdrFacts, numbered: bool) -> list[str]:
     if r.amendments:
         out.append("- Amendments:")
         for a in r.amendments:
+            if a.kind == AmendmentKind.COSTS:
+                out.append(
+                    f"  - Costs amended by {person(facts, a.amended_by)} on "
+                    f"{a.amended_at:%Y-%m-%d}: {text(facts, a.reason)}"
+                )
+                continue
             out.append(
                 f"  - {a.amended_at:%Y-%m-%d} by {person(facts, a.amended_by)}: "
                 f"{outcome_label(a.from_outcome)} → {outcome_label(a.to_outcome)}. "

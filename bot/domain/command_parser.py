@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -19,6 +20,10 @@ class Subcommand(StrEnum):
     EXPORT = "export"
     LOG = "log"
     CADENCE = "cadence"
+    TOKEN = "token"
+    RENAME = "rename"
+    WITHDRAW = "withdraw"
+    DELETE = "delete"
     UNKNOWN = "unknown"
 
 
@@ -33,7 +38,30 @@ _ALIASES = {
     "export": Subcommand.EXPORT,
     "log": Subcommand.LOG,
     "cadence": Subcommand.CADENCE,
+    "token": Subcommand.TOKEN,
+    "tokens": Subcommand.TOKEN,
+    "rename": Subcommand.RENAME,
+    "withdraw": Subcommand.WITHDRAW,
+    "delete": Subcommand.DELETE,
 }
+"""Every word that names a subcommand: the one place to add one."""
+_SYNONYMS = {
+    "remove": "withdraw",
+    "cancel": "withdraw",
+    "close": "withdraw",
+    "archive": "withdraw",
+    "erase": "delete",
+    "rm": "delete",
+    "del": "delete",
+    "retitle": "rename",
+    "title": "rename",
+    "show": "status",
+}
+"""Words people type for a subcommand (a withdraw keeps the record, so "remove" suggests it)."""
+_CLOSE_ENOUGH = 0.75
+"""difflib's ratio above which a first word reads as a mistyped subcommand ("statsu")."""
+_SHORT_TITLE_WORDS = 2
+"""A title of this many words or fewer is confirmed before anything is posted."""
 _DECISION_REF = re.compile(r"^#?(\d{1,9})$")
 _LOOKS_LIKE_SUBCOMMAND = re.compile(r"^[a-z][a-z-]{0,19}$")
 
@@ -52,6 +80,10 @@ class Command:
     text: str | None = None
     cadence: Cadence | None = None
     word: str | None = None
+    confirm: bool = False
+    """START only: show the user an ephemeral preview first; nothing is posted yet."""
+    suggestion: str | None = None
+    """The command the user may have meant (``withdraw 1``), without ``/ragft``."""
     export_format: str | None = None
 
 
@@ -67,9 +99,10 @@ def parse_command(text: str) -> Command:
     head, _, rest = text.partition(" ")
     kind = _ALIASES.get(head.lower())
     if kind is None:
+        suggestion = suggest(head, rest)
         if " " not in text and _LOOKS_LIKE_SUBCOMMAND.match(text):
-            return Command(Subcommand.UNKNOWN, word=text)
-        return _start(text)
+            return Command(Subcommand.UNKNOWN, word=text, suggestion=suggestion)
+        return _guess_start(text, suggestion)
     if kind is Subcommand.START:
         return _start(rest)
     if kind in (Subcommand.HELP, Subcommand.LIST):
@@ -77,11 +110,35 @@ def parse_command(text: str) -> Command:
     if kind is Subcommand.EXPORT:
         decision_id, export_format = parse_export(rest, decision_ref)
         return Command(kind, decision_id=decision_id, export_format=export_format)
-    if kind is Subcommand.STATUS:
+    if kind in (Subcommand.STATUS, Subcommand.WITHDRAW, Subcommand.DELETE):
         return Command(kind, decision_id=_optional_ref(rest, kind))
     if kind is Subcommand.LOG:
         return _log(rest)
+    if kind is Subcommand.TOKEN:
+        return _token(rest)
+    if kind is Subcommand.RENAME:
+        return _rename(rest)
     return _cadence(rest)
+
+
+def suggest(head: str, rest: str = "") -> str | None:
+    """The subcommand a first word that isn't one may stand for: a synonym or a near miss."""
+    word = head.lower()
+    match = _SYNONYMS.get(word)
+    if match is None and len(word) >= 3:
+        close = difflib.get_close_matches(word, list(_ALIASES), n=1, cutoff=_CLOSE_ENOUGH)
+        match = close[0] if close else None
+    if match is None:
+        return None
+    return f"{match} {rest}".strip()
+
+
+def _guess_start(text: str, suggestion: str | None) -> Command:
+    """Text that isn't a subcommand: a title, confirmed first when it may not be one."""
+    command = _start(text)
+    if suggestion is None and len(text.split()) > _SHORT_TITLE_WORDS:
+        return command
+    return Command(Subcommand.START, title=command.title, confirm=True, suggestion=suggestion)
 
 
 def _start(title: str) -> Command:
@@ -104,6 +161,15 @@ def _optional_ref(rest: str, kind: Subcommand) -> int | None:
             "to see this channel's decisions."
         )
     return ref
+
+
+def _rename(rest: str) -> Command:
+    first, _, remainder = rest.partition(" ")
+    ref = decision_ref(first) if remainder else None
+    title = remainder if ref is not None else rest
+    if not title or decision_ref(title) is not None:
+        raise CommandError("Give the new title: `/ragft rename [decision] <new title>`.")
+    return Command(Subcommand.RENAME, decision_id=ref, title=_start(title).title)
 
 
 def _log(rest: str) -> Command:
@@ -134,3 +200,26 @@ def _cadence(rest: str) -> Command:
             "`/ragft cadence [decision] quarterly`."
         )
     return Command(Subcommand.CADENCE, decision_id=ref, cadence=cadence)
+
+
+class TokenAction(StrEnum):
+    CREATE = "create"
+    LIST = "list"
+    REVOKE = "revoke"
+
+
+TOKEN_USAGE = (
+    "API tokens: `/ragft token create [label]`, `/ragft token list`, `/ragft token revoke <label>`."
+)
+
+
+def _token(rest: str) -> Command:
+    """``token create [label]``, ``token list``, ``token revoke <label>``: ``word`` is the
+    action, ``text`` the label."""
+    action, _, label = rest.partition(" ")
+    action = action.lower()
+    if action not in set(TokenAction) or (action == TokenAction.LIST and label):
+        raise CommandError(TOKEN_USAGE)
+    if action == TokenAction.REVOKE and not label:
+        raise CommandError("Name the token to revoke: `/ragft token revoke <label>`.")
+    return Command(Subcommand.TOKEN, word=action, text=label or None)

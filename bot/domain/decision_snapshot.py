@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.domain.cost_assumptions import (
     OVERRIDE_KEYS,
+    CostAssumptions,
     assumptions_for,
     overrides_from_json,
     overrides_to_json,
@@ -108,14 +110,29 @@ class DecisionSnapshot(_Frozen):
             failures=self.failures,
         )
 
-    def cost_estimate(self) -> CostEstimate:
+    def cost_assumptions(self) -> CostAssumptions:
         c = self.costs
-        assumptions = assumptions_for(
+        return assumptions_for(
             knowledge_change=c.knowledge_change,
             labeled_examples=c.labeled_examples,
             overrides=overrides_from_json(c.assumptions),
         )
-        return estimate(assumptions, self.failures)
+
+    def cost_estimate(self) -> CostEstimate:
+        return estimate(self.cost_assumptions(), self.failures)
+
+    def with_cost_assumptions(self, assumptions: CostAssumptions) -> DecisionSnapshot:
+        """The same record with only its costs frozen again, on ``assumptions`` (a costs
+        amendment); the answers the costs read stay as they were at the decision."""
+        return self.model_copy(update={"costs": _costs_at(assumptions)})
+
+
+def _costs_at(a: CostAssumptions) -> CostsAtDecision:
+    return CostsAtDecision(
+        assumptions=overrides_to_json({key: a.range(key) for key in OVERRIDE_KEYS}),
+        knowledge_change=None if a.knowledge_change is None else str(a.knowledge_change),
+        labeled_examples=a.labeled_examples,
+    )
 
 
 def take_snapshot(
@@ -131,7 +148,6 @@ def take_snapshot(
     decided_by: str,
     decided_at: datetime,
 ) -> DecisionSnapshot:
-    a = costs.assumptions
     return DecisionSnapshot(
         choices={
             key: ChoiceAtDecision(
@@ -158,22 +174,27 @@ def take_snapshot(
         next_steps=list(recommendation.next_steps),
         analysis_complete=recommendation.analysis_complete,
         inconclusive=recommendation.inconclusive,
-        costs=CostsAtDecision(
-            assumptions=overrides_to_json({key: a.range(key) for key in OVERRIDE_KEYS}),
-            knowledge_change=None if a.knowledge_change is None else str(a.knowledge_change),
-            labeled_examples=a.labeled_examples,
-        ),
+        costs=_costs_at(costs.assumptions),
         participants=list(participants),
         decided_by=decided_by,
         decided_at=decided_at,
     )
 
 
+class AmendmentKind(StrEnum):
+    OUTCOME = "outcome"
+    """The team's outcome changed; ``reason`` is the facilitator's why."""
+    COSTS = "costs"
+    """The cost assumptions changed; from and to are the outcome then, ``reason`` says which
+    assumptions changed from what to what."""
+
+
 class Amendment(_Frozen):
-    """A change of the outcome after the decision: who, when, from, to, why."""
+    """A change of the record after the decision: who, when, from, to, why."""
 
     amended_by: str
     amended_at: datetime
     from_outcome: Verdict
     to_outcome: Verdict
     reason: str
+    kind: AmendmentKind = AmendmentKind.OUTCOME

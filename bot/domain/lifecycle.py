@@ -27,7 +27,8 @@ class ReminderKind(StrEnum):
 
 KIND_APPLIES_TO: dict[ReminderKind, frozenset[DecisionStatus]] = {
     ReminderKind.QUARTERLY_REVIEW: frozenset({DecisionStatus.DECIDED}),
-    ReminderKind.REVISIT: frozenset({DecisionStatus.DECIDED}),
+    ReminderKind.REVISIT: frozenset({DecisionStatus.DECIDED, DecisionStatus.OPEN}),
+    # OPEN: a decision the rule called not ready hears once 20 failures are explained.
     ReminderKind.STALLED: frozenset({DecisionStatus.OPEN}),
     ReminderKind.NOT_READY_FOLLOW_UP: frozenset({DecisionStatus.OPEN}),
     ReminderKind.VERDICT: frozenset({DecisionStatus.DECIDED, DecisionStatus.SUPERSEDED}),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.costs import CostEstimate
-from bot.domain.decision_snapshot import Amendment
+from bot.domain.decision_snapshot import Amendment, AmendmentKind
 from bot.domain.failure_modes import ModeCount
 from bot.domain.markdown_escape import escape_block, escape_inline
 from bot.domain.outcome import outcome_headline, outcome_label
@@ -163,7 +163,7 @@ def render_record(state: RecordFacts) -> str:
 
 
 def _outcome_section(state: RecordFacts) -> list[str]:
-    """The team's outcome, leading the rule's verdict, and its amendments."""
+    """The team's outcome, leading the rule's verdict, and the record's amendments."""
     if not state.outcome:
         return []
     out = [f"## Decision: {outcome_label(state.outcome)}", ""]
@@ -180,14 +180,22 @@ def _outcome_section(state: RecordFacts) -> list[str]:
         out.append("The rule's verdict, not yet accepted by the facilitator.")
     if state.amendments:
         out += ["", "### Amendments", ""]
-        for a in state.amendments:
-            out.append(
-                f"- {_date(a.amended_at)} by {_user(a.amended_by)}: "
-                f"{outcome_label(a.from_outcome)} → {outcome_label(a.to_outcome)}. "
-                f"Why: {escape_inline(a.reason)}"
-            )
+        out += [_amendment_line(a) for a in state.amendments]
     out.append("")
     return out
+
+
+def _amendment_line(a: Amendment) -> str:
+    if a.kind == AmendmentKind.COSTS:
+        return (
+            f"- Costs amended by {_user(a.amended_by)} on {_date(a.amended_at)}: "
+            f"{escape_inline(a.reason)}."
+        )
+    return (
+        f"- {_date(a.amended_at)} by {_user(a.amended_by)}: "
+        f"{outcome_label(a.from_outcome)} → {outcome_label(a.to_outcome)}. "
+        f"Why: {escape_inline(a.reason)}"
+    )
 
 
 def _since_section(state: RecordFacts) -> list[str]:

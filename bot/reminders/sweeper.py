@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.lifecycle import ReminderStatus
+from bot.services.workspace_data import erase_expired_outputs
 from storage.models import utcnow
 from storage.repositories import reminder_repo as reminders
 from storage.repositories.reminder_repo import LEASE, Claimed
@@ -44,6 +45,8 @@ DELIVERY_TIMEOUT = timedelta(seconds=45)
 MAX_ATTEMPTS = 5
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 assert BATCH * DELIVERY_TIMEOUT < LEASE
+ERASE_EVERY = timedelta(hours=1)
+"""RAGFT_RETENTION_DAYS: how often a long-running sweeper erases old failing outputs."""
 
 
 def worker_id() -> str:
@@ -93,6 +96,8 @@ class SweepReport:
     done: int = 0
     retrying: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    erased: int = 0
+    """Failures whose output and link were erased (``RAGFT_RETENTION_DAYS``)."""
 
 
 def retry_after(error: BaseException) -> timedelta | None:
@@ -129,6 +134,7 @@ class Sweeper:
         batch: int = BATCH,
         lease: timedelta = LEASE,
         timeout: timedelta = DELIVERY_TIMEOUT,
+        retention: timedelta | None = None,
     ) -> None:
         self.sessions = sessions
         self.deliver = deliver
@@ -137,7 +143,17 @@ class Sweeper:
         self.batch = batch
         self.lease = lease
         self.timeout = timeout
+        self.retention = retention
+        """Erase failing outputs and links older than this, at most hourly (None: keep them)."""
+        self._erased_at: datetime | None = None
         self.stopping = False
+
+    def _erase_due(self) -> bool:
+        clock = self.clock()
+        if self._erased_at is not None and clock - self._erased_at < ERASE_EVERY:
+            return False
+        self._erased_at = clock
+        return True
 
     def stop(self) -> None:
         """Take no more work: a sweep in progress finishes the reminder in hand and claims
@@ -153,6 +169,11 @@ class Sweeper:
     async def sweep(self, now: datetime | None = None) -> SweepReport:
         """Send everything due at ``now`` (default: the clock) that nobody else holds."""
         report = SweepReport()
+        if self.retention is not None and self._erase_due():
+            async with self.sessions() as session:
+                report.erased = await erase_expired_outputs(
+                    session=session, before=(now or self.clock()) - self.retention
+                )
         while not self.stopping:
             clock = self.clock()
             due_at = now or clock

@@ -22,6 +22,7 @@ from bot.services.review_routine import (
     schedule_first_review_in,
     supersede_previous_in,
 )
+from bot.services.stalled import stop_watching_in
 from bot.services.state import DecisionState, snapshot_now, state_of
 from storage.models import Decision, utcnow
 from storage.repositories import decision_repo, record_repo, reminder_repo
@@ -111,6 +112,8 @@ async def decide(
                 due_at=follow_up,
                 payload={"asked_by": user_id, "asked_at": now.isoformat()},
             )
+            # The follow-up is the one reminder until it is due; stalled checks resume after it.
+            await stop_watching_in(session, decision)
             return NotReady(state=state, follow_up_at=follow_up)
         snapshot = snapshot_now(state, decided_by=user_id, decided_at=now)
         await decision_repo.mark_decided(

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain.errors import NotFound
+from bot.domain.errors import NotAllowed, NotFound
 from bot.domain.lifecycle import DecisionStatus, ReminderStatus
 from bot.services import guards
+from bot.services.default_decision import named_or_default, pick_in
+from bot.services.stalled import watch_new_decision_in
 from bot.services.state import DecisionState, state_of
 from storage.models import Decision, FailureExample, Reminder
 from storage.repositories import decision_repo, event_repo, failure_repo, reminder_repo
@@ -31,6 +33,7 @@ async def start_decision(
             title=title,
             facilitator_id=facilitator_id,
         )
+        await watch_new_decision_in(session, decision)
         return await state_of(session=session, decision=decision)
 
 
@@ -46,57 +49,49 @@ async def channel_decisions(
 async def find_state(
     *, session: AsyncSession, team_id: str, channel_id: str, decision_id: int | None
 ) -> DecisionState:
-    """The given decision of this channel, or the latest one here."""
+    """The given decision of this channel, or the channel's default (``default_decision``)."""
     async with session.begin():
-        if decision_id is None:
-            decision = await decision_repo.latest_decision(
-                session=session, team_id=team_id, channel_id=channel_id, statuses=VISIBLE
-            )
-            if decision is None:
-                raise NotFound(NO_DECISIONS)
-        else:
-            decision = await guards.in_channel(session, team_id, channel_id, decision_id)
+        decision = await named_or_default(session, team_id, channel_id, decision_id)
         return await state_of(session=session, decision=decision)
 
 
 async def decision_for_logging(
     *, session: AsyncSession, team_id: str, channel_id: str, decision_id: int | None
 ) -> Decision:
-    """The given decision, else the latest decided one in this channel, else the latest one."""
+    """The given decision, else the channel's default (``default_decision``)."""
     async with session.begin():
-        if decision_id is not None:
-            return await guards.in_channel(session, team_id, channel_id, decision_id)
-        found = await decision_repo.latest_decision(
-            session=session, team_id=team_id, channel_id=channel_id, status=DecisionStatus.DECIDED
-        ) or await decision_repo.latest_decision(
-            session=session, team_id=team_id, channel_id=channel_id, statuses=VISIBLE
-        )
-    if found is None:
-        raise NotFound(
-            "There are no decisions in this channel yet. Name one (`/ragft log 12 …`), or start "
-            "one with `/ragft <title>`."
-        )
-    return found
+        decision = await named_or_default(session, team_id, channel_id, decision_id)
+        if decision.status not in LOGGABLE:
+            raise NotAllowed(
+                f"Decision #{decision.id} is {decision.status}, so it takes no more failures."
+                + (
+                    " Log them against the decision that replaced it."
+                    if decision.status == DecisionStatus.SUPERSEDED
+                    else ""
+                )
+            )
+        return decision
 
 
 async def logging_choices(
     *, session: AsyncSession, team_id: str, channel_id: str
 ) -> tuple[list[Decision], Decision]:
     """Decisions a failure can be logged against (this channel's only: listing other channels'
-    would show private channels' titles), and the default: the latest decided one."""
+    would show private channels' titles), and the default: the channel's (``default_decision``;
+    the modal's select is the picker)."""
     async with session.begin():
         found = list(
             await decision_repo.list_decisions(
                 session=session, team_id=team_id, channel_id=channel_id, statuses=LOGGABLE
             )
         )
-    if not found:
-        raise NotFound(
-            "There are no decisions in this channel to log against. Use the shortcut in the "
-            "decision's channel, or start one here with `/ragft <title>`."
-        )
-    default = next((d for d in found if d.status == DecisionStatus.DECIDED), found[0])
-    return found[:100], default
+        if not found:
+            raise NotFound(
+                "There are no decisions in this channel to log against. Use the shortcut in the "
+                "decision's channel, or start one here with `/ragft <title>`."
+            )
+        default = await pick_in(session, team_id, channel_id, ask=False)
+    return found[:100], default or found[0]
 
 
 async def troubled_reminders(

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.classifier import classify
 from bot.domain.errors import NotFound, UserError
+from bot.domain.failure_dedup import FailureSource
 from bot.domain.failure_lines import ParsedFailure
 from bot.domain.questions import CategorySource, FailureCategory
 from bot.llm.client import LLM, LLMError
@@ -36,6 +37,15 @@ class Categorised:
     completion_tokens: int = 0
     """Tokens the model spent on this item's batch, carried by the batch's first item only, so
     ``log_failures`` can add them up without counting a request twice."""
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Logged:
+    decision: Decision
+    stored: list[Categorised]
+    """The failures stored; the others were duplicates of failures already logged."""
+    duplicates: int
 
 
 def categorise_offline(failures: Iterable[ParsedFailure]) -> list[Categorised]:
@@ -94,7 +104,33 @@ async def log_failures(
     failures: list[Categorised],
     at: datetime | None = None,
 ) -> Decision:
-    """Save categorised failures to a decision (of this channel, when ``channel_id`` is given)."""
+    """``save_failures``, for callers that only need the decision."""
+    logged = await save_failures(
+        session=session,
+        team_id=team_id,
+        channel_id=channel_id,
+        decision_id=decision_id,
+        user_id=user_id,
+        failures=failures,
+        at=at,
+    )
+    return logged.decision
+
+
+async def save_failures(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    channel_id: str | None,
+    decision_id: int,
+    user_id: str,
+    failures: list[Categorised],
+    source: FailureSource = FailureSource.SLACK,
+    at: datetime | None = None,
+) -> Logged:
+    """Save categorised failures to a decision (of this channel, when ``channel_id`` is given),
+    skipping duplicates: the same normalised explanation and output or link, or the same
+    ``external_id``, as a failure the decision already has (see ``failure_repo.add_failures``)."""
     async with session.begin():
         if channel_id is None:
             decision = await guards.decision_in_team(
@@ -109,7 +145,7 @@ async def log_failures(
             prompt_tokens=sum(item.prompt_tokens for item in failures),
             completion_tokens=sum(item.completion_tokens for item in failures),
         )
-        await failure_repo.add_failures(
+        stored = await failure_repo.add_failures(
             session=session,
             team_id=team_id,
             decision_id=decision_id,
@@ -123,12 +159,16 @@ async def log_failures(
                     category=item.category,
                     category_source=item.source,
                     rationale=item.rationale,
+                    source=source,
+                    external_id=item.external_id,
                 )
                 for item in failures
             ],
         )
-        await queue_revisit_check(session=session, decision=decision, now=at or utcnow())
-        return decision
+        if stored.added:
+            await queue_revisit_check(session=session, decision=decision, now=at or utcnow())
+        kept = [item for i, item in enumerate(failures) if i in stored.indexes]
+        return Logged(decision=decision, stored=kept, duplicates=stored.duplicates)
 
 
 async def correct_failure(

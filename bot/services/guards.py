@@ -87,10 +87,25 @@ async def in_channel(
 
 
 def require_open(decision: Decision) -> None:
+    if decision.status == DecisionStatus.DECIDED:
+        raise NotAllowed(
+            f"Decision #{decision.id} is already decided, so its answers are frozen. To revisit "
+            "it, press *Re-run the diagnostic* (under its verdict, or on a review): it starts a "
+            "new decision with these answers filled in."
+        )
+    if decision.status == DecisionStatus.SUPERSEDED:
+        raise NotAllowed(
+            f"Decision #{decision.id} was superseded by a re-run, so its answers are frozen. "
+            "Answer on the decision that replaced it (`/ragft list` shows it)."
+        )
+    if decision.status == DecisionStatus.WITHDRAWN:
+        raise NotAllowed(
+            f"Decision #{decision.id} was withdrawn, so it no longer takes answers. Its record "
+            "is kept; `/ragft list` shows this channel's decisions."
+        )
     if decision.status != DecisionStatus.OPEN:
         raise NotAllowed(
-            f"Decision #{decision.id} is already {decision.status}, so its answers are frozen. "
-            "Start a new one with `/ragft <title>` to revisit it."
+            f"Decision #{decision.id} is {decision.status}, so its answers are frozen."
         )
 
 
@@ -107,7 +122,11 @@ def require_verdict(decision: Decision) -> None:
 
 
 def require_reviewed_still(decision: Decision) -> None:
-    if decision.status in (DecisionStatus.SUPERSEDED, DecisionStatus.ARCHIVED):
+    if decision.status in (
+        DecisionStatus.SUPERSEDED,
+        DecisionStatus.WITHDRAWN,
+        DecisionStatus.ARCHIVED,
+    ):
         raise NotAllowed(
             f"Decision #{decision.id} is {decision.status}; it isn't reviewed any more."
         )
@@ -188,3 +207,66 @@ def require_current_batch(analysis: AnalysisSession, batch: int) -> None:
             f"Batch {batch + 1} of this error analysis is already closed, so nothing changed: "
             "the batch to read now is further down the thread."
         )
+
+
+async def require_token_manager(
+    session: AsyncSession, team_id: str, user_id: str, is_admin: AdminCheck
+) -> None:
+    """API tokens are made and revoked by a facilitator of a decision here, or an admin."""
+    if await decision_repo.facilitates_any(session=session, team_id=team_id, user_id=user_id):
+        return
+    if await is_admin():
+        return
+    raise NotAllowed(
+        "Only a facilitator of a decision in this workspace, or a workspace admin, can manage "
+        "API tokens."
+    )
+
+
+def token_owned_by(token_team_id: str, decision_team_ids: dict[int, str], wanted: set[int]) -> None:
+    """Every decision an API request names must exist, and be the token's workspace's."""
+    for decision_id in sorted(wanted):
+        team = decision_team_ids.get(decision_id)
+        if team is None:
+            raise NotFound(f"There's no decision #{decision_id}.")
+        if team != token_team_id:
+            raise NotAllowed(f"Decision #{decision_id} belongs to another workspace.")
+
+
+LIVE = frozenset({DecisionStatus.OPEN, DecisionStatus.DECIDED})
+"""The states a facilitator can still rename or withdraw; superseded and withdrawn decisions are
+closed records."""
+
+
+def require_live(decision: Decision, action: str) -> None:
+    if decision.status not in LIVE:
+        raise NotAllowed(
+            f"Decision #{decision.id} is {decision.status}, so it can't be {action}: its record "
+            "stays as it was. `/ragft delete` removes it for good."
+        )
+
+
+async def require_manager(
+    decision: Decision, user_id: str, is_admin: AdminCheck, action: str
+) -> None:
+    """Renaming, withdrawing and deleting: the facilitator or a workspace admin."""
+    if user_id == decision.facilitator_id or await is_admin():
+        return
+    raise NotAllowed(
+        f"Only the facilitator, <@{decision.facilitator_id}>, or a workspace admin can {action} "
+        f"decision #{decision.id}. Nothing has changed."
+    )
+
+
+async def require_owner_change(
+    decision: Decision, user_id: str, current: str | None, is_admin: AdminCheck
+) -> None:
+    """A named owner is replaced (or cleared) only by the facilitator, that owner, or a
+    workspace admin; an empty role is anyone's to fill."""
+    if current is None or user_id in (current, decision.facilitator_id) or await is_admin():
+        return
+    raise NotAllowed(
+        f"<@{current}> is named for this role. Only they, the facilitator "
+        f"(<@{decision.facilitator_id}>) or a workspace admin can replace them. Nothing has "
+        "changed."
+    )

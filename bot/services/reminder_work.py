@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.lifecycle import DecisionStatus
-from bot.domain.nudges import Nudge, evaluate_nudge
+from bot.domain.nudges import Nudge, evaluate_nudge, ready_to_decide
 from bot.services.review_evidence import Evidence, gather_evidence
 from bot.services.review_routine import queue_revisit_check, schedule_next_review_in
 from bot.services.state import DecisionState, load_state
@@ -58,14 +58,19 @@ async def nudge_due(
     async with session.begin():
         state = await load_state(session=session, team_id=team_id, decision_id=decision_id)
         evidence = await gather_evidence(session=session, decision=state.decision, now=now)
-    nudge = evaluate_nudge(
-        since_decision=evidence.since_decision,
-        current=evidence.current,
-        previous=evidence.previous,
-        period_start=evidence.current_start,
-        last=state.decision.nudge_evidence,
-        at=now,
-    )
+    last = state.decision.nudge_evidence
+    if state.is_open:
+        nudge = ready_to_decide(all_failures=evidence.all_failures, last=last, at=now)
+    else:
+        nudge = evaluate_nudge(
+            since_decision=evidence.since_decision,
+            current=evidence.current,
+            previous=evidence.previous,
+            period_start=evidence.current_start,
+            last=last,
+            at=now,
+            outcome=state.outcome,
+        )
     return None if nudge is None else (state, nudge)
 
 

@@ -9,15 +9,18 @@ in (``now``), so tests control the clock. The facilitator's timezone comes from 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.errors import UserError
-from bot.domain.lifecycle import DecisionStatus, ReminderKind
+from bot.domain.lifecycle import DecisionStatus, ReminderKind, ReminderStatus
 from bot.domain.review_schedule import SNOOZE_DAYS, cadence_days, next_review, next_slot, review_due
 from bot.services import guards
-from storage.models import Decision
+from bot.services.stalled import stop_watching_in, watch_new_decision_in
+from storage.models import Decision, Reminder
 from storage.repositories import answer_repo, decision_repo, failure_repo, reminder_repo
 
 TimezoneOf = Callable[[str], Awaitable[str | None]]
@@ -54,6 +57,7 @@ async def schedule_first_review_in(
     """The decision's first review: decided_at plus its cadence, 10:00 on a weekday in ``tz``."""
     guards.require_decided(decision, "schedule")
     assert decision.decided_at is not None
+    await stop_watching_in(session, decision)
     return await schedule_review_in(
         session, decision, next_review(decision.decided_at, decision.review_cadence_days, tz)
     )
@@ -110,15 +114,44 @@ async def _reschedule(
     tz_of: TimezoneOf,
     action: str,
     due: Callable[[Decision, str | None], datetime],
+    check: Callable[[Decision], Awaitable[None]] | None = None,
 ) -> Decision:
     """Move the pending review of a decided decision, (team, channel, decision) in ``scope``,
-    to ``due(decision, tz)``."""
+    to ``due(decision, tz)``; ``check`` runs first, with the decision locked."""
     tz = await _facilitator_tz(session, *scope, tz_of)
     async with session.begin():
         decision = await guards.in_channel(session, *scope, lock=True)
         guards.require_decided(decision, action)
+        if check is not None:
+            await check(decision)
         await schedule_review_in(session, decision, due(decision, tz))
         return decision
+
+
+async def posted_review(
+    session: AsyncSession, decision: Decision, message_ts: str | None
+) -> Reminder | None:
+    """The sent review whose message is ``message_ts``, if it is one."""
+    if not message_ts or decision.id is None:
+        return None
+    for row in await reminder_repo.list_for_decision(
+        session=session,
+        team_id=decision.team_id,
+        decision_id=decision.id,
+        statuses=[ReminderStatus.SENT],
+    ):
+        steps = row.payload.get("steps") or {}
+        if row.kind == ReminderKind.QUARTERLY_REVIEW and steps.get("review") == message_ts:
+            return row
+    return None
+
+
+@dataclass(frozen=True)
+class ReviewClosed:
+    decision: Decision
+    review: dict[str, Any] | None
+    """The review message's reminder payload (period, steps, who reviewed it), when the press
+    came from a posted review."""
 
 
 async def mark_reviewed(
@@ -130,14 +163,38 @@ async def mark_reviewed(
     user_id: str,
     now: datetime,
     tz_of: TimezoneOf,
-) -> Decision:
+    message_ts: str | None = None,
+) -> ReviewClosed:
+    """Someone reviewed it: record who and when (on the decision and on the review message's
+    row, which then takes no Snooze), and schedule the next review a cadence from now."""
+    closed: dict[str, Any] = {}
+
+    async def check(decision: Decision) -> None:
+        row = await posted_review(session, decision, message_ts)
+        if row is None:
+            return
+        if row.payload.get("reviewed_by"):
+            raise UserError(already_reviewed(row.payload))
+        row.payload = {**row.payload, "reviewed_by": user_id, "reviewed_at": now.isoformat()}
+        session.add(row)
+        closed.update(row.payload)
+
     def due(decision: Decision, tz: str | None) -> datetime:
         decision.last_reviewed_at = now
         decision.last_reviewed_by = user_id
         return next_review(now, decision.review_cadence_days, tz)
 
     scope = (team_id, channel_id, decision_id)
-    return await _reschedule(session, scope, tz_of, "mark reviewed", due)
+    decision = await _reschedule(session, scope, tz_of, "mark reviewed", due, check)
+    return ReviewClosed(decision=decision, review=closed or None)
+
+
+def already_reviewed(payload: dict[str, Any]) -> str:
+    when = datetime.fromisoformat(payload["reviewed_at"])
+    return (
+        f"This review was already marked reviewed on {when:%b %-d, %Y}, so it's closed and "
+        "nothing changed. The next review is scheduled: `/ragft status` shows when."
+    )
 
 
 async def snooze(
@@ -148,20 +205,43 @@ async def snooze(
     decision_id: int,
     now: datetime,
     tz_of: TimezoneOf,
+    message_ts: str | None = None,
 ) -> Decision:
+    """Snooze the pending review a week, unless the review pressed was already reviewed."""
+
+    async def check(decision: Decision) -> None:
+        row = await posted_review(session, decision, message_ts)
+        if row is not None and row.payload.get("reviewed_by"):
+            raise UserError(already_reviewed(row.payload))
+
     scope = (team_id, channel_id, decision_id)
     return await _reschedule(
-        session, scope, tz_of, "snooze", lambda _, tz: review_due(now, SNOOZE_DAYS, tz)
+        session, scope, tz_of, "snooze", lambda _, tz: review_due(now, SNOOZE_DAYS, tz), check
     )
 
 
 async def queue_revisit_check(*, session: AsyncSession, decision: Decision, now: datetime) -> bool:
     """Failures were logged: ask the next sweep to check the revisit rules. Only for decided
-    decisions, and at most one check waits at a time. True when a check is (now) pending."""
-    if decision.status != DecisionStatus.DECIDED:
+    decisions (and open ones the rule called not ready: 20 explained failures mean it's time to
+    decide), and at most one check waits at a time. True when a check is (now) pending."""
+    if decision.status != DecisionStatus.DECIDED and not await called_not_ready(
+        session=session, decision=decision
+    ):
         return False
     await _remind(session, decision, ReminderKind.REVISIT, now, replace=False)
     return True
+
+
+async def called_not_ready(*, session: AsyncSession, decision: Decision) -> bool:
+    """An open decision whose Decide the rule answered with "not ready" (it then got a
+    follow-up reminder, whatever has become of it since)."""
+    if decision.status != DecisionStatus.OPEN:
+        return False
+    assert decision.id is not None
+    reminders = await reminder_repo.list_for_decision(
+        session=session, team_id=decision.team_id, decision_id=decision.id
+    )
+    return any(r.kind == ReminderKind.NOT_READY_FOLLOW_UP for r in reminders)
 
 
 async def _open_rerun(session: AsyncSession, team_id: str, decision_id: int) -> Decision | None:
@@ -219,6 +299,7 @@ async def _copy(session: AsyncSession, old: Decision, user_id: str) -> Decision:
             user_id=answer.user_id,
             value=answer.value,
         )
+    await watch_new_decision_in(session, new)
     copied = [*await answer_repo.list_owners(**scope), *await failure_repo.list_failures(**scope)]
     for row in copied:  # owners and failures as they are, on the new decision
         session.add(type(row)(**row.model_dump(exclude={"id", "decision_id"}), decision_id=new.id))

@@ -43,7 +43,7 @@ class DecisionState:
     """What the decision was made on (None while open, and for decisions decided before ragft
     kept snapshots)."""
     amendments: tuple[Amendment, ...] = ()
-    """Changes of the outcome after the decision, oldest first."""
+    """Changes of the outcome or the costs after the decision, oldest first."""
     since_decision: FailureCounts | None = None
     """Failures logged since the decision (None without a snapshot)."""
     live_recommendation: Recommendation | None = None
@@ -249,6 +249,7 @@ async def state_of(*, session: AsyncSession, decision: Decision) -> DecisionStat
                 from_outcome=a.from_outcome,
                 to_outcome=a.to_outcome,
                 reason=a.reason,
+                kind=a.kind,
             )
             for a in await record_repo.list_amendments(**scope)
         ]

@@ -66,7 +66,8 @@ async def save_costs(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltCont
         await _reject(ack, submission, {cost_input_id(OVERRIDE_KEYS[0]): str(exc)})
         return
     await ack()
-    await refresh(rt, submission.team_id, submission.decision_id, [MessageKey.VERDICT])
+    shown = [MessageKey.VERDICT, MessageKey.ROOT]  # the root lists the latest amendments
+    await refresh(rt, submission.team_id, submission.decision_id, shown)
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:

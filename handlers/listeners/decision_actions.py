@@ -7,9 +7,18 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
+from bot.domain.errors import NotAllowed
 from bot.domain.questions import ANSWER_MESSAGE, AnswerKey, MessageKey, OwnerRole, Verdict
-from bot.services import answering, deciding, decision_records, failure_logging, guards
+from bot.services import (
+    answering,
+    corrections,
+    deciding,
+    decision_records,
+    failure_logging,
+    guards,
+)
 from handlers import payloads
+from handlers.listeners.lifecycle_buttons import owner_changed, update_review_modal
 from handlers.runtime import Runtime, runtime_of
 from handlers.thread import refresh
 from handlers.ui import decision_modals as modals
@@ -63,14 +72,19 @@ async def owner(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) 
     if prefix != BlockId.OWNER or role not in set(OwnerRole):
         raise payloads.StaleButton()
     where = click.at(payloads.number(decision_id))
-    await rt.call(
-        answering.assign_owner,
-        **where,
-        role=OwnerRole(role),
-        owner_id=click.selected_user,
-        user_id=click.user_id,
-    )
-    await refresh(rt, click.team_id, where["decision_id"], [MessageKey.OWNERS, MessageKey.ROOT])
+    try:
+        change = await rt.call(
+            corrections.change_owner,
+            **where,
+            role=OwnerRole(role),
+            owner_id=click.selected_user,
+            user_id=click.user_id,
+            is_admin=rt.admin_check(click.user_id),
+        )
+    except NotAllowed:  # the picker shows the refused pick: show the owner who stays
+        await refresh(rt, click.team_id, where["decision_id"], [MessageKey.OWNERS])
+        raise
+    await owner_changed(rt, change, click.user_id)
 
 
 async def _open(rt: Runtime, click: payloads.Click, view: dict[str, Any]) -> None:
@@ -101,7 +115,10 @@ async def review_failures(ack: AsyncAck, body: dict[str, Any], context: AsyncBol
     state, latest, total = await rt.call(
         decision_records.failures_for_review, **click.at(decision_id), limit=REVIEW_LIMIT
     )
-    view = modals.review_failures_modal(state.id, latest, total, state.decision.channel_id)
+    owners = modals.owners_to_clear(state)
+    view = modals.review_failures_modal(
+        state.id, latest, total, state.decision.channel_id, owners=owners
+    )
     await _open(rt, click, view)
 
 
@@ -111,6 +128,9 @@ async def correct_failure(ack: AsyncAck, body: dict[str, Any], context: AsyncBol
     failure_id, category = payloads.parts(click.value, 2)
     if meta.decision_id is None:
         raise payloads.StaleButton()
+    if category == modals.DELETE_FAILURE:
+        await delete_failure(rt, body, click, meta, payloads.number(failure_id))
+        return
     await rt.call(
         failure_logging.correct_failure,
         team_id=click.team_id,
@@ -121,6 +141,30 @@ async def correct_failure(ack: AsyncAck, body: dict[str, Any], context: AsyncBol
         user_id=click.user_id,
     )
     await refresh(rt, click.team_id, meta.decision_id, [MessageKey.FAILURES, MessageKey.ROOT])
+
+
+async def delete_failure(
+    rt: Runtime,
+    body: dict[str, Any],
+    click: payloads.Click,
+    meta: payloads.ModalMeta,
+    failure_id: int,
+) -> None:
+    assert meta.decision_id is not None
+    where = {
+        "team_id": click.team_id,
+        "channel_id": meta.channel_id or guards.OPENED_IN_ITS_OWN_CHANNEL,
+        "decision_id": meta.decision_id,
+    }
+    await rt.call(
+        corrections.delete_failure,
+        **where,
+        failure_id=failure_id,
+        user_id=click.user_id,
+        is_admin=rt.admin_check(click.user_id),
+    )
+    await refresh(rt, click.team_id, meta.decision_id, [MessageKey.FAILURES, MessageKey.ROOT])
+    await update_review_modal(rt, body, where)
 
 
 async def accept(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:

@@ -65,10 +65,10 @@ async def submit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext)
         permalink=submission.meta.permalink,
     )
     rt = runtime_of(context)
-    decision, categorised = await log_from_slack(
+    decision, categorised, duplicates = await log_from_slack(
         rt, **submission.at(decision_id), user_id=submission.user_id, failures=[item], visible=False
     )
-    text = logged_text(decision, categorised)
+    text = logged_text(decision, categorised, duplicates)
     channel = submission.meta.channel_id or submission.user_id  # else by DM
     await tell(rt.client, channel, submission.user_id, text)
 

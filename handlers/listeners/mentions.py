@@ -15,7 +15,7 @@ from bot.domain.markup import to_plain
 from bot.domain.questions import FAILURE_CATEGORY_LABELS
 from bot.services import decision_records
 from handlers import payloads
-from handlers.failure_intake import log_from_slack
+from handlers.failure_intake import log_from_slack, skipped_text
 from handlers.runtime import Runtime, runtime_of
 from handlers.ui.mrkdwn import safe
 
@@ -84,7 +84,7 @@ async def app_mention(body: dict[str, Any], context: AsyncBoltContext) -> None:
         await _tell(rt.client, mention, HINT)
         return
     parsed = await _with_permalink(rt.client, mention, parsed)
-    _, [item] = await log_from_slack(
+    _, stored, duplicates = await log_from_slack(
         rt,
         team_id=mention.team_id,
         channel_id=mention.channel,
@@ -92,6 +92,10 @@ async def app_mention(body: dict[str, Any], context: AsyncBoltContext) -> None:
         user_id=mention.user,
         failures=[parsed],
     )
+    if not stored:
+        await _tell(rt.client, mention, f"Already logged: {skipped_text(duplicates)}")
+        return
+    [item] = stored
     await rt.client.reactions_add(channel=mention.channel, timestamp=mention.ts, name="memo")
     label = FAILURE_CATEGORY_LABELS[item.category].lower()
     await _tell(rt.client, mention, f"Logged as *{label}*: {safe(item.rationale, 500)}")

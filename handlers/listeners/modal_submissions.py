@@ -71,14 +71,14 @@ async def add_failures(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltCo
         return
     await ack()
     rt = runtime_of(context)
-    decision, categorised = await log_from_slack(
+    decision, categorised, duplicates = await log_from_slack(
         rt, **submission.at(), user_id=submission.user_id, failures=items
     )
     await tell(
         rt.client,
         decision.channel_id,
         submission.user_id,
-        added_text(submission.decision_id, categorised),
+        added_text(submission.decision_id, categorised, duplicates),
         thread_ts=decision.thread_ts,
     )
 

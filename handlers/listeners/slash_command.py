@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -13,12 +14,23 @@ from bot.domain.errors import UserError
 from bot.domain.failure_lines import parse_failure_line
 from bot.domain.markup import unescape
 from bot.domain.review_schedule import CADENCE_DAYS
-from bot.services import adr_records, decision_records, review_routine
+from bot.services import (
+    adr_records,
+    decision_records,
+    default_decision,
+    failure_ingest,
+    lifecycle_actions,
+    review_routine,
+)
 from handlers import payloads
 from handlers.adr_delivery import upload_adr
 from handlers.failure_intake import log_from_slack, logged_text
 from handlers.runtime import Runtime, runtime_of
-from handlers.thread import post_thread, refresh_root
+from handlers.slack_calls import post_message
+from handlers.thread import post_thread, refresh, refresh_root
+from handlers.token_command import manage_tokens
+from handlers.ui import confirm_messages as confirm
+from handlers.ui.arrivals import arrivals_line
 from handlers.ui.blocks import Message
 from handlers.ui.command_replies import (
     cadence_text,
@@ -27,6 +39,8 @@ from handlers.ui.command_replies import (
     routine_lines,
     status_message,
 )
+from handlers.ui.ids import ActionId, matcher
+from handlers.ui.mrkdwn import safe
 from storage.models import utcnow
 
 Handler = Callable[[Runtime, payloads.SlashCommand, Command, AsyncRespond], Awaitable[None]]
@@ -44,24 +58,31 @@ async def reply(respond: AsyncRespond, message: Message | str) -> None:
 
 
 async def start(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
+    if parsed.confirm:  # a title that may be a typo: nothing is posted until the user says so
+        await reply(respond, confirm.start_preview(parsed.title or "", parsed.suggestion))
+        return
+    await start_decision(rt, cmd.team_id, cmd.channel_id, cmd.user_id, parsed.title or "")
+
+
+async def start_decision(
+    rt: Runtime, team_id: str, channel_id: str, user_id: str, title: str
+) -> None:
     state = await rt.call(
         decision_records.start_decision,
-        team_id=cmd.team_id,
-        channel_id=cmd.channel_id,
-        title=parsed.title or "",
-        facilitator_id=cmd.user_id,
+        team_id=team_id,
+        channel_id=channel_id,
+        title=title,
+        facilitator_id=user_id,
     )
     await post_thread(rt, state)
 
 
 async def show_help(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
-    note = None
+    shown = help_message()
     if parsed.kind is Subcommand.UNKNOWN:
-        note = (
-            f"`{parsed.word}` isn't a ragft command. To start a decision with that title, "
-            f"use `/ragft start {parsed.word}`."
-        )
-    await reply(respond, help_message(note))
+        preview = confirm.start_preview(parsed.word or "", parsed.suggestion, unknown=True)
+        shown = Message(text=preview.text, blocks=[*preview.blocks, *shown.blocks])
+    await reply(respond, shown)
 
 
 async def show_list(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
@@ -75,7 +96,11 @@ async def status(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respo
     troubled = await rt.call(
         decision_records.troubled_reminders, team_id=cmd.team_id, decision_id=state.id
     )
-    await reply(respond, status_message(state, routine_lines(state.decision, troubled)))
+    counts, last = await rt.call(failure_ingest.arrivals, team_id=cmd.team_id, decision_id=state.id)
+    arrived = [line] if (line := arrivals_line(counts, last)) else []
+    await reply(
+        respond, status_message(state, [*arrived, *routine_lines(state.decision, troubled)])
+    )
 
 
 async def export(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
@@ -88,14 +113,14 @@ async def log_failure(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, 
     item = parse_failure_line(parsed.text or "")
     if item is None:
         raise UserError("Say why the output failed: `/ragft log [decision] <why it failed>`.")
-    decision, categorised = await log_from_slack(
+    decision, categorised, duplicates = await log_from_slack(
         rt, **cmd.at(parsed.decision_id), user_id=cmd.user_id, failures=[item], visible=False
     )
-    await reply(respond, logged_text(decision, categorised))
+    await reply(respond, logged_text(decision, categorised, duplicates))
 
 
 async def cadence(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
-    decision = await rt.call(decision_records.decision_for_logging, **cmd.at(parsed.decision_id))
+    decision = await rt.call(default_decision.resolve, **cmd.at(parsed.decision_id))
     assert decision.id is not None
     if parsed.cadence is not None:
         change = {"days": CADENCE_DAYS[parsed.cadence], "now": utcnow(), "tz_of": rt.tz_of}
@@ -103,6 +128,45 @@ async def cadence(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, resp
         assert decision.id is not None
         await refresh_root(rt, cmd.team_id, decision.id, bool(decision.message_ts))
     await reply(respond, cadence_text(decision, with_hint=parsed.cadence is None))
+
+
+async def rename(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
+    renamed = await rt.call(
+        lifecycle_actions.rename,
+        **cmd.at(parsed.decision_id),
+        user_id=cmd.user_id,
+        title=parsed.title or "",
+        is_admin=rt.admin_check(cmd.user_id),
+    )
+    decision = renamed.decision
+    assert decision.id is not None
+    await refresh(rt, cmd.team_id, decision.id, decision.message_ts.keys())
+    if decision.thread_ts:
+        note = confirm.renamed_note(decision, renamed.old_title, cmd.user_id)
+        await post_message(
+            rt.client, channel=decision.channel_id, thread_ts=decision.thread_ts, text=note
+        )
+    await reply(respond, f"Renamed #{decision.id} to “{safe(decision.title, 200)}”.")
+
+
+async def withdraw(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
+    decision = await rt.call(
+        lifecycle_actions.check_withdraw,
+        **cmd.at(parsed.decision_id),
+        user_id=cmd.user_id,
+        is_admin=rt.admin_check(cmd.user_id),
+    )
+    await reply(respond, confirm.withdraw_confirm(decision))
+
+
+async def delete(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
+    removal = await rt.call(
+        lifecycle_actions.removal_preview,
+        **cmd.at(parsed.decision_id),
+        user_id=cmd.user_id,
+        is_admin=rt.admin_check(cmd.user_id),
+    )
+    await reply(respond, confirm.delete_confirm(removal))
 
 
 SUBCOMMANDS: dict[Subcommand, Handler] = {
@@ -114,6 +178,10 @@ SUBCOMMANDS: dict[Subcommand, Handler] = {
     Subcommand.EXPORT: export,
     Subcommand.LOG: log_failure,
     Subcommand.CADENCE: cadence,
+    Subcommand.TOKEN: manage_tokens,
+    Subcommand.RENAME: rename,
+    Subcommand.WITHDRAW: withdraw,
+    Subcommand.DELETE: delete,
 }
 
 
@@ -124,9 +192,28 @@ async def ragft(
     cmd = payloads.command_of(body)
     # The manifest sets should_escape=false, so the text has no markup: only &, <, > arrive
     # as entities. What the user typed, "<!channel>" included, is kept as text.
-    parsed = parse_command(unescape(cmd.text))
-    await SUBCOMMANDS[parsed.kind](runtime_of(context), cmd, parsed, respond)
+    await run(runtime_of(context), cmd, parse_command(unescape(cmd.text)), respond)
+
+
+async def run(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
+    """Dispatch; a command that named no decision when several are open gets a picker."""
+    try:
+        await SUBCOMMANDS[parsed.kind](rt, cmd, parsed, respond)
+    except default_decision.Ambiguous as exc:
+        await reply(respond, confirm.decision_picker(exc.choices, cmd.text))
+
+
+async def picked(
+    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+) -> None:
+    """A decision picked from ``decision_picker``: the original command, completed."""
+    await ack()
+    cmd, decision_id = payloads.picked_command_of(body)
+    await respond(delete_original=True)
+    parsed = replace(parse_command(unescape(cmd.text)), decision_id=decision_id)
+    await run(runtime_of(context), cmd, parsed, respond)
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
     app.command("/ragft")(ragft)
+    app.action(matcher(ActionId.PICK_DECISION))(picked)

@@ -11,6 +11,7 @@ from bot.services.assistance import JUDGEMENTS, SETUP_HINT
 from handlers.ui.blocks import Message, button, context, md, render, section
 from handlers.ui.decision_modals import metadata, modal_view, text_input
 from handlers.ui.ids import ActionId, BlockId, CallbackId, InputId, action_id, pack
+from handlers.ui.judgements import judgement_lines
 from handlers.ui.mrkdwn import SECTION_FIELD, mention, safe
 from storage.models import ContextTest, Decision
 
@@ -55,8 +56,8 @@ def categorised_text(
     text = f"🤖 Categorised {len(categories)} failure{plural} from {mention(user_id)}: {tally}."
     if offline:
         text += (
-            f" The model didn't give a usable answer for {offline} of them, so the offline "
-            "classifier categorised those."
+            f" The model didn't give a usable answer for {offline} of them, so ragft's "
+            "built-in rules categorised those."
         )
     text += " The reasons are under *Review & correct* on Q3; a correction always wins."
     return text
@@ -154,13 +155,10 @@ def context_test_result(test: ContextTest, decision_open: bool) -> Message:
                 f"{rationale} It's a suggestion: the team judges."
             )
         )
-    if test.team_judgement in JUDGEMENTS:
+    if judged := judgement_lines(test):
+        who, lean = judged
         blocks.append(
-            section(
-                f"✅ {mention(test.judged_by)} judged it *{JUDGEMENTS[test.team_judgement]}* "
-                f"({'knowledge' if test.team_judgement == 'knowledge' else 'behavior'}). "
-                "Recorded as evidence on Q1."
-            )
+            section(f"✅ *Judged:* {who}\n{lean} Each judgement is recorded as evidence on Q1.")
         )
     if decision_open:
         blocks.append(

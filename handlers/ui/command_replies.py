@@ -7,7 +7,7 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
 
-from bot.domain.lifecycle import DecisionStatus, ReminderStatus
+from bot.domain.lifecycle import DecisionStatus, ReminderKind, ReminderStatus
 from bot.domain.outcome import outcome_phrase
 from bot.domain.questions import VERDICT_LABELS
 from bot.domain.tallies import percent
@@ -24,15 +24,23 @@ HELP = """*ragft* helps your team decide between RAG and fine-tuning, then keeps
 
 *Start a decision*
 `/ragft Support assistant for billing questions`: posts four questions in a thread.
-Anyone here can answer.
+Anyone here can answer. A one- or two-word title, or one that looks like a mistyped command,
+is shown to you first, to confirm (`/ragft start <title>` skips that).
 
 *Other commands*
 `/ragft list`: this channel's decisions, with status and next review
-`/ragft status [id]`: where a decision stands (the latest in this channel by default)
+`/ragft status [id]`: where a decision stands
 `/ragft export [id] [madr|log4brains|adr-tools]`: upload the decision as an ADR file to its thread
-`/ragft log [id] <why it failed>`: log a failing output after the decision
+`/ragft log [id] <why it failed>`: log a failing output
 `/ragft cadence [id] monthly|quarterly|half-yearly`: how often to review it
-`/ragft help`: this message"""
+`/ragft rename [id] <title>`: rename a decision (facilitator or admin)
+`/ragft withdraw [id]`: close a decision, keeping its record (facilitator or admin, confirmed)
+`/ragft delete [id]`: erase a decision and its thread (facilitator or admin, confirmed)
+`/ragft token create [label]` · `list` · `revoke <label>`: API tokens for sending failures
+`/ragft help`: this message
+
+Without an id, a command means this channel's open decision, else its latest decided one;
+when several are open, ragft asks which."""
 
 
 def help_message(note: str | None = None) -> Message:
@@ -122,6 +130,16 @@ def _decided_status(state: DecisionState) -> list[Block]:
     return blocks
 
 
+REMINDER_LABELS: dict[str, str] = {
+    ReminderKind.QUARTERLY_REVIEW: "review",
+    ReminderKind.REVISIT: "revisit nudge",
+    ReminderKind.STALLED: "stalled-decision reminder",
+    ReminderKind.NOT_READY_FOLLOW_UP: "not-ready follow-up",
+    ReminderKind.VERDICT: "verdict message",
+}
+"""A reminder kind as a person reads it (not its stored name)."""
+
+
 def routine_lines(decision: Decision, troubled: Sequence[Reminder]) -> list[str]:
     """What ``/ragft status`` adds: cadence, reviews, and reminders that couldn't be sent."""
     lines = [f"*Review cadence:* {cadence_label(decision.review_cadence_days)}"]
@@ -137,12 +155,17 @@ def routine_lines(decision: Decision, troubled: Sequence[Reminder]) -> list[str]
             f"failures ({percent(decision.nudge_evidence.get('share'))} behavioral)"
         )
     for reminder in troubled:
-        what = reminder.kind.replace("_", " ")
+        what = REMINDER_LABELS.get(reminder.kind, "reminder")
         error = safe(reminder.last_error or "", 300)
         if reminder.status == ReminderStatus.FAILED:
+            again = (
+                ", then change the cadence to schedule it again"
+                if reminder.kind == ReminderKind.QUARTERLY_REVIEW
+                else ""
+            )
             lines.append(
                 f"⚠️ *The {what} couldn't be posted* after {reminder.attempts} attempts: {error}. "
-                "Check the bot is in this channel, then change the cadence to schedule it again."
+                f"Check the bot is in this channel{again}."
             )
         else:
             lines.append(

@@ -17,8 +17,17 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.outcome import OUTCOME_LABELS
-from bot.domain.questions import FAILURE_CATEGORY_LABELS, VERDICT_LABELS, FailureCategory, Verdict
-from handlers.ui.blocks import context, section
+from bot.domain.questions import (
+    FAILURE_CATEGORY_LABELS,
+    OWNER_ROLE_LABELS,
+    VERDICT_LABELS,
+    CategorySource,
+    FailureCategory,
+    OwnerRole,
+    Verdict,
+)
+from bot.services.state import DecisionState
+from handlers.ui.blocks import button, context, section
 from handlers.ui.ids import ActionId, BlockId, CallbackId, InputId, action_id, pack
 from handlers.ui.mrkdwn import MODAL_BLOCKS, MODAL_TITLE, fit, mention, safe
 from storage.models import FailureExample
@@ -164,17 +173,57 @@ def override_modal(
     )
 
 
+DELETE_FAILURE = "delete"
+"""The value, in a failure's select, of "Delete this failure"."""
+
+
 def _category_options(failure_id: int) -> list[Option]:
     return [
         Option(text=label, value=pack(failure_id, category))
         for category, label in FAILURE_CATEGORY_LABELS.items()
-    ]
+    ] + [Option(text="🗑 Delete this failure", value=pack(failure_id, DELETE_FAILURE))]
+
+
+def owners_to_clear(state: DecisionState) -> dict[OwnerRole, str]:
+    """The named Q4 owners *Review & correct* offers to clear (an open decision's only)."""
+    if not state.is_open:
+        return {}
+    return {role: user for role, user in state.owners.items() if user}
+
+
+def _owner_blocks(decision_id: int, owners: dict[OwnerRole, str]) -> list[Block]:
+    if not owners:
+        return []
+    blocks: list[Block] = [context("*Q4 owners*: clear one named by mistake.")]
+    for role, user in owners.items():
+        blocks.append(
+            section(
+                f"*{OWNER_ROLE_LABELS[role]}*: {mention(user)}",
+                accessory=button(
+                    "Clear", action_id(ActionId.CLEAR_OWNER, role), pack(decision_id, role)
+                ),
+            )
+        )
+    blocks.append(context("*Q3 failures*: pick a category to correct one, or delete it."))
+    return blocks
+
+
+CATEGORY_SOURCE_LABELS = {
+    CategorySource.HEURISTIC: "ragft's built-in rules",
+    CategorySource.LLM: "the model",
+    CategorySource.HUMAN: "a person",
+}
+"""Who categorised a failure, as a person reads it (the CLI's JSON keeps the raw source)."""
 
 
 def review_failures_modal(
-    decision_id: int, failures: Sequence[FailureExample], total: int, channel_id: str
+    decision_id: int,
+    failures: Sequence[FailureExample],
+    total: int,
+    channel_id: str,
+    owners: dict[OwnerRole, str] | None = None,
 ) -> dict[str, Any]:
-    blocks: list[Block] = []
+    blocks: list[Block] = _owner_blocks(decision_id, owners or {})
     if not failures:
         blocks.append(section("No failures logged yet. Use *Add failures* to paste some."))
     for failure in failures:
@@ -183,7 +232,7 @@ def review_failures_modal(
         source = (
             "corrected by " + mention(failure.corrected_by)
             if failure.corrected_by
-            else (f"categorised by {failure.category_source}")
+            else f"categorised by {CATEGORY_SOURCE_LABELS.get(failure.category_source, 'ragft')}"
         )
         detail = f"\n_{safe(failure.rationale, 300)}_" if failure.rationale else ""
         link = f" · <{failure.permalink}|link>" if failure.permalink else ""

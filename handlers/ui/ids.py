@@ -39,6 +39,14 @@ class ActionId(StrEnum):
     ANALYSIS_CATEGORY = "analysis_category"
     ANALYSIS_NOTE = "analysis_note"
     ANALYSIS_NEXT = "analysis_next"
+    START_CONFIRMED = "start_confirmed"
+    WITHDRAW_CONFIRMED = "withdraw_confirmed"
+    DELETE_CONFIRMED = "delete_confirmed"
+    CANCEL = "confirm_cancel"
+    PICK_DECISION = "pick_decision"
+    """A decision picked for a command that named none, when several were open."""
+    WITHDRAW_ANSWER = "answer_withdraw"
+    CLEAR_OWNER = "owner_clear"
 
 
 class CallbackId(StrEnum):

@@ -26,10 +26,10 @@ from bot.domain.questions import (
     QuestionKey,
 )
 from bot.domain.team_choice import TeamChoice, split_summary
-from bot.services.assistance import JUDGEMENTS
 from bot.services.state import DecisionState
 from handlers.ui.blocks import Message, button, context, render, section
 from handlers.ui.ids import ActionId, BlockId, action_id, pack
+from handlers.ui.judgements import judgement_lines
 from handlers.ui.mrkdwn import OPTION, fit, mention, mentions, safe
 
 
@@ -59,20 +59,18 @@ def _choice_blocks(state: DecisionState, key: str, open_: bool) -> list[Block]:
     choice = state.choices[AnswerKey(key)]
     blocks: list[Block] = []
     if open_:
-        blocks.append(
-            ActionsBlock(
-                block_id=pack(BlockId.ANSWER, key),
-                elements=[
-                    button(
-                        label, action_id(ActionId.ANSWER, key, value), pack(state.id, key, value)
-                    )
-                    for value, label in labels.items()
-                ],
-            )
-        )
+        elements = [
+            button(label, action_id(ActionId.ANSWER, key, value), pack(state.id, key, value))
+            for value, label in labels.items()
+        ]
+        if choice.votes:  # undo: only the clicker's own answer goes
+            withdraw = action_id(ActionId.WITHDRAW_ANSWER, key)
+            elements.append(button("Withdraw my answer", withdraw, pack(state.id, key)))
+        blocks.append(ActionsBlock(block_id=pack(BlockId.ANSWER, key), elements=elements))
     lines = [_votes_line(choice, labels)]
     if split := split_summary(choice, labels):
-        lines.append(f"⚠️ {split}")
+        # Once decided, nobody can talk it through here any more: the split is the record.
+        lines.append(f"⚠️ {split}" if open_ else f"⚠️ {split.removesuffix(' Talk it through.')}")
     if team := _team_line(choice, labels):
         lines.append(team)
     settle = None
@@ -105,11 +103,11 @@ def _context_test_lines(state: DecisionState) -> list[str]:
     """Evidence from the perfect-context tests the bot ran, latest first."""
     lines = []
     for test in reversed(state.context_tests):
-        if test.team_judgement in JUDGEMENTS:
+        if judged := judgement_lines(test):
+            who, lean = judged
             lines.append(
-                f"🧪 Perfect-context test by {mention(test.judged_by)}: "
-                f"*{JUDGEMENTS[test.team_judgement]}* "
-                f"(“{safe(' '.join(test.question.split()), 80)}”)"
+                f"🧪 Perfect-context test (“{safe(' '.join(test.question.split()), 80)}”): "
+                f"{who}. {lean}"
             )
         elif test.status == "done":
             lines.append(
@@ -152,12 +150,25 @@ def _knowledge_change_blocks(state: DecisionState) -> list[Block]:
 
 
 def failure_tally(state: DecisionState) -> str:
+    """Explained failures (knowledge plus behavior), with unclear ones apart: they count toward
+    the 20 analysed, never as explained."""
     f = state.failures
-    tally = f"*Knowledge* {f.knowledge} · *Behavior* {f.behavior} · *Unclear* {f.unclear}"
-    needed = ANALYSIS_TARGET - f.analysed
-    if needed > 0:
-        return f"{tally}\n*{needed} more* to reach {ANALYSIS_TARGET} explained failures."
-    return f"{tally}\nAnalysis complete: {f.analysed} failures reviewed."
+    explained = f.knowledge + f.behavior
+    lines = [
+        f"*Explained:* {explained} (*Knowledge* {f.knowledge} · *Behavior* {f.behavior})",
+        f"*Unclear:* {f.unclear}, counted toward the {ANALYSIS_TARGET} analysed but not as "
+        "explained",
+    ]
+    if f.analysed >= ANALYSIS_TARGET:
+        status = f"Analysis complete: {f.analysed} failures analysed."
+    else:
+        status = f"{f.analysed} of {ANALYSIS_TARGET} failures analysed."
+    if explained < ANALYSIS_TARGET:
+        status += (
+            f" *{ANALYSIS_TARGET - explained} more* to reach {ANALYSIS_TARGET} explained failures."
+        )
+    lines.append(status)
+    return "\n".join(lines)
 
 
 def _failures_blocks(state: DecisionState) -> list[Block]:

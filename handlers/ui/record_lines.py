@@ -1,8 +1,10 @@
 """Lines every message about a decided decision shares: the team's outcome leading the rule's
-verdict, the amendments of it, and what happened since the decision (labelled so)."""
+verdict, the amendments of the record (its outcome or its costs), and what happened since the
+decision (labelled so)."""
 
 from __future__ import annotations
 
+from bot.domain.decision_snapshot import Amendment, AmendmentKind
 from bot.domain.outcome import outcome_label, outcome_phrase
 from bot.services.state import DecisionState
 from handlers.ui.mrkdwn import mention, safe, slack_date
@@ -21,12 +23,18 @@ def outcome_text(state: DecisionState, reason_limit: int = 500) -> str | None:
 
 
 def amendment_lines(state: DecisionState) -> list[str]:
-    return [
-        f"✏️ *Amended* by {mention(a.amended_by)} on {slack_date(a.amended_at)}: "
+    return [_amendment_line(a) for a in state.amendments]
+
+
+def _amendment_line(a: Amendment) -> str:
+    who = f"by {mention(a.amended_by)} on {slack_date(a.amended_at)}"
+    if a.kind == AmendmentKind.COSTS:
+        return f"💲 *Costs amended* {who}: {safe(a.reason, 1500)}."
+    return (
+        f"✏️ *Amended* {who}: "
         f"{outcome_label(a.from_outcome)} → *{outcome_label(a.to_outcome)}*. "
         f"_{safe(a.reason, 500)}_"
-        for a in state.amendments
-    ]
+    )
 
 
 def since_line(state: DecisionState) -> str | None:

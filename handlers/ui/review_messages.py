@@ -22,15 +22,25 @@ from slack_sdk.models.views import View
 
 from bot.domain.nudges import Nudge
 from bot.domain.outcome import outcome_label, outcome_phrase
-from bot.domain.questions import OWNER_ROLE_LABELS, VERDICT_LABELS, OwnerRole
+from bot.domain.questions import OWNER_ROLE_LABELS, VERDICT_LABELS, OwnerRole, Verdict
 from bot.domain.review_schedule import CADENCE_DAYS
 from bot.domain.tallies import percent, quarters_text, trend_line
 from bot.services.review_evidence import Evidence
 from bot.services.state import DecisionState
 from handlers.ui.analysis_messages import start_button
+from handlers.ui.arrivals import arrivals_line, nothing_logged_text
 from handlers.ui.blocks import Message, button, condition_line, context, render, section
 from handlers.ui.ids import ActionId, BlockId, CallbackId, InputId, action_id, pack
-from handlers.ui.mrkdwn import HEADER, MODAL_TITLE, OPTION, fit, mention, safe, slack_date
+from handlers.ui.mrkdwn import (
+    HEADER,
+    MODAL_TITLE,
+    OPTION,
+    fit,
+    mention,
+    mentions,
+    safe,
+    slack_date,
+)
 from storage.models import Decision
 
 CADENCE_LABELS: dict[int, str] = {days: str(c).capitalize() for c, days in CADENCE_DAYS.items()}
@@ -54,6 +64,12 @@ def cadence_select(decision_id: int, days: int) -> StaticSelectElement:
     )
 
 
+def people(state: DecisionState) -> str:
+    """The facilitator and the named owners, @-mentioned: the people a review or nudge is for."""
+    users = [state.decision.facilitator_id, *(u for u in state.owners.values() if u)]
+    return mentions(list(dict.fromkeys(users)))
+
+
 def _verdict(decision: Decision) -> str:
     chosen = decision.final_choice or decision.verdict
     return f"*{outcome_phrase(chosen, decision.verdict)}*" if chosen else "no verdict"
@@ -73,8 +89,11 @@ def schedule_message(state: DecisionState) -> Message:
         ),
         context(
             "Log failures as they happen: the *Log AI failure* shortcut on any message, or "
-            f"`/ragft log {state.id} <why it failed>`. I'll nudge you to revisit if they show a "
-            "behavioral gap."
+            f"`/ragft log {state.id} <why it failed>`. I'll nudge you to revisit if the evidence "
+            "turns against this choice."
+        ),
+        ActionsBlock(
+            elements=[button("Re-run the diagnostic", action_id(ActionId.RERUN), str(state.id))]
         ),
     ]
     day = f"{decision.next_review_at:%b %-d, %Y}" if decision.next_review_at else "not scheduled"
@@ -91,7 +110,9 @@ def review_message(
     now: datetime,
     departed: Sequence[tuple[OwnerRole, str]] = (),
     chart_attached: bool = True,
+    reviewed: tuple[str, datetime] | None = None,
 ) -> Message:
+    """The review; once ``reviewed`` (who, when), its buttons give way to who reviewed it."""
     decision = state.decision
     rec = state.rule_now  # the review weighs today's evidence against the outcome on record
     kind = cadence_label(decision.review_cadence_days)
@@ -105,12 +126,13 @@ def review_message(
         HeaderBlock(text=fit(f"{kind} review: {decision.title}", HEADER)),
         section(
             f"Decision #{state.id}, *{safe(decision.title, 200)}*: {_verdict(decision)}, decided "
-            f"{slack_date(decision.decided_at or now)}. Time to look at what failed since "
-            f"{slack_date(evidence.current_start)}."
+            f"{slack_date(decision.decided_at or now)}. {people(state)}: time to look at what "
+            f"failed since {slack_date(evidence.current_start)}."
         ),
         section(
             f"*Failures logged this period: {current.analysed}* "
             f"(previous period: {previous.analysed})\n{trend_line(current, previous)}\n{shares}"
+            + _arrivals(evidence)
         ),
         section(
             "*By quarter*"
@@ -141,6 +163,11 @@ def review_message(
             )
         )
     blocks.append(DividerBlock())
+    if reviewed is not None:
+        who, when = reviewed
+        blocks.append(section(f"✅ *Reviewed by {mention(who)} on {slack_date(when)}.*"))
+        text = f"{cadence_label(decision.review_cadence_days)} review of #{state.id}: reviewed"
+        return render(text, blocks)
     blocks.append(
         ActionsBlock(
             block_id=pack(BlockId.REVIEW, state.id),
@@ -167,6 +194,14 @@ def review_message(
     return render(text, blocks)
 
 
+def _arrivals(evidence: Evidence) -> str:
+    """Where this period's failures came from; or, when none arrived, that plainly."""
+    if not any(evidence.sources.values()):
+        return "\n" + nothing_logged_text()
+    line = arrivals_line(evidence.sources, evidence.last_logged_at)
+    return f"\n{line}" if line else ""
+
+
 def pointer_message(state: DecisionState, link: str) -> Message:
     decision = state.decision
     kind = cadence_label(decision.review_cadence_days).lower()
@@ -191,12 +226,20 @@ def snoozed_note(decision: Decision, user_id: str) -> str:
 
 
 def nudge_message(state: DecisionState, nudge: Nudge) -> Message:
-    decision = state.decision
     what = "\n".join(f"• {safe(reason, 500)}" for reason in nudge.reasons)
-    blocks: list[Block] = [
+    if nudge.outcome == Verdict.NOT_READY:
+        blocks: list[Block] = [
+            section(
+                f"✅ *Decision #{state.id} is ready to decide.* {people(state)}\n{what}\n"
+                "Press *Decide* on the decision's root message: the rule now has the "
+                "evidence it needs."
+            )
+        ]
+        return render(f"Decision #{state.id}: 20 failures explained, time to decide", blocks)
+    blocks = [
         section(
-            f"🔁 *Time to revisit decision #{state.id}?* The failures logged since you chose "
-            f"*{_verdict(decision)}* show a behavioral gap that retrieval may not close.\n{what}"
+            f"🔁 *Time to revisit decision #{state.id}?* {people(state)}\nThe failures logged "
+            f"since you chose *{_verdict(state.decision)}* {nudge.headline}.\n{what}"
         ),
         section(
             "Re-run the diagnostic with today's evidence: it starts a new decision with your "

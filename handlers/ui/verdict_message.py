@@ -37,7 +37,9 @@ def verdict_message(state: DecisionState) -> Message:
         cost_summary(state),
         DividerBlock(),
     ]
+    history = [section(line) for line in amendment_lines(state)[-10:]]
     if decision.final_choice is None:
+        blocks.extend(history)  # costs amendments only: the outcome isn't chosen yet
         blocks.append(
             section(
                 f"{mention(decision.facilitator_id)}, accept the verdict or record a "
@@ -66,7 +68,7 @@ def verdict_message(state: DecisionState) -> Message:
                     f"_{safe(decision.final_choice_reason or '', 1500)}_"
                 )
             )
-        blocks.extend(section(line) for line in amendment_lines(state)[-10:])
+        blocks.extend(history)
         if decision.status == DecisionStatus.DECIDED:
             blocks.append(
                 ActionsBlock(

@@ -165,3 +165,40 @@ async def list_owners(
 ) -> Sequence[OwnerAssignment]:
     query = of_decision(OwnerAssignment, team_id, decision_id)
     return (await session.exec(query.execution_options(populate_existing=True))).all()
+
+
+async def withdraw_answer(
+    *, session: AsyncSession, team_id: str, decision_id: int, question: str, user_id: str
+) -> Answer | None:
+    """Remove a user's answer, keeping the change in the audit trail. None: there was none."""
+    query = select(Answer).where(
+        Answer.team_id == team_id,
+        Answer.decision_id == decision_id,
+        Answer.question == question,
+        Answer.user_id == user_id,
+    )
+    answer = (await session.exec(query.with_for_update())).first()
+    if answer is None:
+        return None
+    session.add(
+        AnswerAudit(
+            team_id=team_id,
+            decision_id=decision_id,
+            question=question,
+            user_id=user_id,
+            old_value=answer.value,
+            new_value=None,
+            changed_at=utcnow(),
+        )
+    )
+    await session.delete(answer)
+    await session.flush()
+    return answer
+
+
+async def owner_of(
+    *, session: AsyncSession, team_id: str, decision_id: int, role: str
+) -> str | None:
+    query = of_decision(OwnerAssignment, team_id, decision_id).where(OwnerAssignment.role == role)
+    found = (await session.exec(query.execution_options(populate_existing=True))).first()
+    return found.user_id if found else None

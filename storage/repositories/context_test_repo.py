@@ -115,6 +115,7 @@ async def judge_test(
         return None
     test.team_judgement = judgement
     test.judged_by = judged_by
+    test.judgements = {**(test.judgements or {}), judged_by: judgement}
     session.add(test)
     await session.flush()
     return test

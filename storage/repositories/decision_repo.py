@@ -7,14 +7,19 @@ functions flush but never commit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlmodel import col, select
+import sqlalchemy as sa
+from sqlalchemy import func
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.lifecycle import DecisionStatus
 from storage.models import (
+    Answer,
     Decision,
+    FailureExample,
+    OwnerAssignment,
     utcnow,
 )
 
@@ -117,3 +122,104 @@ async def mark_decided(
     session.add(decision)
     await session.flush()
     return decision
+
+
+async def facilitates_any(*, session: AsyncSession, team_id: str, user_id: str) -> bool:
+    query = select(Decision.id).where(
+        Decision.team_id == team_id, Decision.facilitator_id == user_id
+    )
+    return (await session.exec(query.limit(1))).first() is not None
+
+
+async def teams_of(*, session: AsyncSession, decision_ids: Iterable[int]) -> dict[int, str]:
+    """Which workspace each of these decisions belongs to, and nothing else about them: how the
+    API tells "another workspace's decision" (403) from "no such decision" (404)."""
+    ids = sorted(set(decision_ids))
+    if not ids:
+        return {}
+    query = select(Decision.id, Decision.team_id).where(col(Decision.id).in_(ids))
+    return {decision_id: team for decision_id, team in (await session.exec(query)).all()}
+
+
+async def team_ids(*, session: AsyncSession) -> list[str]:
+    """Every workspace with a decision: for the command line, which serves one database."""
+    query = select(Decision.team_id).distinct().order_by(col(Decision.team_id))
+    return list((await session.exec(query)).all())
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite hands datetimes back without their timezone; every stored time is UTC."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+ACTIVITY = ((Answer, Answer.updated_at), (FailureExample, FailureExample.logged_at))
+ACTIVITY += ((OwnerAssignment, OwnerAssignment.assigned_at),)
+"""What counts as activity on a decision, besides its creation: an answer, a failure, an owner."""
+
+
+async def last_activity(
+    *, session: AsyncSession, team_id: str, decisions: Sequence[Decision]
+) -> dict[int, datetime]:
+    """When each decision last saw activity: its creation, or its latest answer, failure or
+    owner."""
+    latest = {d.id: _aware(d.created_at) for d in decisions if d.id is not None}
+    if not latest:
+        return {}
+    for table, column in ACTIVITY:
+        query = (
+            select(table.decision_id, func.max(column))  # type: ignore[attr-defined]
+            .where(table.team_id == team_id, col(table.decision_id).in_(list(latest)))  # type: ignore[attr-defined]
+            .group_by(table.decision_id)  # type: ignore[attr-defined]
+        )
+        for decision_id, at in (await session.exec(query)).all():
+            if at is not None:
+                latest[decision_id] = max(latest[decision_id], _aware(at))
+    return latest
+
+
+async def latest_decided(
+    *, session: AsyncSession, team_id: str, channel_id: str
+) -> Decision | None:
+    query = (
+        select(Decision)
+        .where(
+            Decision.team_id == team_id,
+            Decision.channel_id == channel_id,
+            Decision.status == DecisionStatus.DECIDED,
+        )
+        .order_by(col(Decision.decided_at).desc(), col(Decision.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(query)).first()
+
+
+def tables_of_a_decision() -> list[tuple[sa.Table, sa.Column]]:
+    """Every table (but the decision's own) with a column referencing a decision, dependents
+    first: what erasing a decision must empty, including tables added later."""
+    found = []
+    for table in reversed(SQLModel.metadata.sorted_tables):
+        if table.name == Decision.__tablename__:
+            continue
+        for column in table.columns:
+            if any(fk.column.table.name == Decision.__tablename__ for fk in column.foreign_keys):
+                found.append((table, column))
+    return found
+
+
+async def erase_decision(*, session: AsyncSession, decision: Decision) -> None:
+    """Delete the decision and every row that references it. A re-run that pointed at it keeps
+    its own rows and loses only the pointer."""
+    assert decision.id is not None
+    team_id = decision.team_id
+    for table, column in tables_of_a_decision():
+        statement = sa.delete(table).where(column == decision.id)
+        if "team_id" in table.c:
+            statement = statement.where(table.c.team_id == team_id)
+        await session.exec(statement)  # type: ignore[call-overload]
+    await session.exec(
+        sa.update(Decision)  # type: ignore[call-overload]
+        .where(col(Decision.team_id) == team_id, col(Decision.supersedes_id) == decision.id)
+        .values(supersedes_id=None)
+    )
+    await session.delete(decision)
+    await session.flush()

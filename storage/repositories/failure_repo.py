@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain.failure_dedup import FailureSource, dedup_key
+from storage.db import insert_for
 from storage.models import (
     FailureExample,
     utcnow,
@@ -31,6 +34,20 @@ class NewFailure:
     rationale: str | None = None
     output: str | None = None
     permalink: str | None = None
+    source: str = FailureSource.SLACK
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    added: int
+    duplicates: int
+    indexes: frozenset[int]
+    """The positions, in what was offered, of the failures stored."""
+
+
+SMALL_LOOKUP = 100
+"""Up to this many keys are looked up by value; more, by reading the decision's keys."""
 
 
 async def add_failures(
@@ -41,26 +58,53 @@ async def add_failures(
     logged_by: str,
     failures: Iterable[NewFailure],
     at: datetime | None = None,
-) -> list[FailureExample]:
+) -> Stored:
+    """Store the failures not already stored for this decision: the same normalised text (see
+    ``failure_dedup``), or the same ``external_id``, is a duplicate, skipped. Safe when two
+    writers race: the unique indexes decide, and a conflicting row is simply not inserted."""
     now = at or utcnow()
-    rows = [
-        FailureExample(
-            team_id=team_id,
-            decision_id=decision_id,
-            logged_by=logged_by,
-            explanation=item.explanation,
-            category=item.category,
-            category_source=item.category_source,
-            rationale=item.rationale,
-            output=item.output,
-            permalink=item.permalink,
-            logged_at=now,
+    rows: list[dict[str, Any]] = []
+    keys: set[str] = set()
+    external_ids: set[str] = set()
+    offered = 0
+    position: dict[str, int] = {}
+    for index, item in enumerate(failures):
+        offered += 1
+        key = dedup_key(item.explanation, item.output, item.permalink)
+        if key in keys or (item.external_id is not None and item.external_id in external_ids):
+            continue
+        keys.add(key)
+        position[key] = index
+        if item.external_id is not None:
+            external_ids.add(item.external_id)
+        rows.append(
+            {
+                "team_id": team_id,
+                "decision_id": decision_id,
+                "logged_by": logged_by,
+                "explanation": item.explanation,
+                "category": item.category,
+                "category_source": item.category_source,
+                "rationale": item.rationale,
+                "output": item.output,
+                "permalink": item.permalink,
+                "logged_at": now,
+                "source": item.source,
+                "external_id": item.external_id,
+                "dedup_key": key,
+            }
         )
-        for item in failures
-    ]
-    session.add_all(rows)
-    await session.flush()
-    return rows
+    stored: set[int] = set()
+    if rows:
+        # One statement, compiled once, sent in batches (SQLAlchemy's "insertmanyvalues").
+        statement = (
+            insert_for(session, FailureExample.__table__)  # type: ignore[attr-defined]
+            .on_conflict_do_nothing()
+            .returning(FailureExample.__table__.c.dedup_key)  # type: ignore[attr-defined]
+        )
+        result = await session.exec(statement, params=rows)  # type: ignore[call-overload]
+        stored.update(position[key] for key in result.scalars())
+    return Stored(added=len(stored), duplicates=offered - len(stored), indexes=frozenset(stored))
 
 
 async def list_failures(
@@ -115,5 +159,76 @@ async def correct_failure_category(
     failure.category_source = "human"
     failure.corrected_by = corrected_by
     session.add(failure)
+    await session.flush()
+    return failure
+
+
+async def arrivals(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[dict[str, int], datetime | None]:
+    """How many failures came from each source, and when the last one arrived."""
+    query = (
+        select(FailureExample.source, func.count(), func.max(FailureExample.logged_at))
+        .where(FailureExample.team_id == team_id, FailureExample.decision_id == decision_id)
+        .group_by(FailureExample.source)
+    )
+    query = in_period(query, FailureExample.logged_at, since, until)
+    counts: dict[str, int] = {}
+    last: datetime | None = None
+    for source, count, latest in (await session.exec(query)).all():
+        counts[source] = count
+        if latest is not None:
+            if isinstance(latest, str):  # SQLite may hand back text for an aggregate
+                latest = datetime.fromisoformat(latest)
+            if latest.tzinfo is None:
+                latest = latest.replace(tzinfo=UTC)
+            last = latest if last is None or latest > last else last
+    return counts, last
+
+
+async def already_stored(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    keys: Iterable[str],
+    external_ids: Iterable[str],
+) -> tuple[set[str], set[str]]:
+    """Which of these dedup keys and external ids the decision already has."""
+    wanted_keys, wanted_ids = set(keys), set(external_ids)
+    if not wanted_keys and not wanted_ids:
+        return set(), set()
+    query = select(FailureExample.dedup_key, FailureExample.external_id).where(
+        FailureExample.team_id == team_id, FailureExample.decision_id == decision_id
+    )
+    if len(wanted_keys) + len(wanted_ids) <= SMALL_LOOKUP:
+        query = query.where(
+            or_(
+                col(FailureExample.dedup_key).in_(sorted(wanted_keys)),
+                col(FailureExample.external_id).in_(sorted(wanted_ids)),
+            )
+        )
+    found_keys: set[str] = set()
+    found_ids: set[str] = set()
+    for key, external_id in (await session.exec(query)).all():
+        if key in wanted_keys:
+            found_keys.add(key)
+        if external_id is not None and external_id in wanted_ids:
+            found_ids.add(external_id)
+    return found_keys, found_ids
+
+
+async def delete_failure(
+    *, session: AsyncSession, team_id: str, decision_id: int, failure_id: int
+) -> FailureExample | None:
+    failure = await get_failure(session=session, team_id=team_id, failure_id=failure_id)
+    if failure is None or failure.decision_id != decision_id:
+        return None
+    await session.delete(failure)
     await session.flush()
     return failure

@@ -1,4 +1,4 @@
-"""The frozen decision record (its snapshot) and the amendments of its outcome. Keyword-only,
+"""The frozen decision record (its snapshot) and its amendments (outcome or costs). Keyword-only,
 scoped by Slack ``team_id``. Callers own the transaction: functions flush but never commit."""
 
 from __future__ import annotations
@@ -29,6 +29,16 @@ async def get_snapshot(
     return found.snapshot if found is not None else None
 
 
+async def replace_snapshot(
+    *, session: AsyncSession, team_id: str, decision_id: int, snapshot: dict[str, Any]
+) -> None:
+    """Store the record again, for an amendment: the caller records what changed."""
+    found = (await session.exec(of_decision(DecisionRecord, team_id, decision_id))).one()
+    found.snapshot = snapshot
+    session.add(found)
+    await session.flush()
+
+
 async def add_amendment(
     *,
     session: AsyncSession,
@@ -39,6 +49,7 @@ async def add_amendment(
     from_outcome: str,
     to_outcome: str,
     reason: str,
+    kind: str = "outcome",
 ) -> RecordAmendment:
     amendment = RecordAmendment(
         team_id=team_id,
@@ -48,6 +59,7 @@ async def add_amendment(
         from_outcome=from_outcome,
         to_outcome=to_outcome,
         reason=reason,
+        kind=kind,
     )
     session.add(amendment)
     await session.flush()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, text, update
+from sqlalchemy import delete, or_, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -116,6 +116,19 @@ async def cancel_pending(*, session: AsyncSession, team_id: str, decision_id: in
         update(Reminder)
         .where(col(Reminder.team_id) == team_id, col(Reminder.decision_id) == decision_id, _PENDING)
         .values(status=ReminderStatus.CANCELLED)
+    )
+    return result.rowcount  # type: ignore[attr-defined]
+
+
+async def drop_pending(*, session: AsyncSession, team_id: str, decision_id: int, kind: str) -> int:
+    """Remove the pending reminder of this kind, if any (one that no longer means anything)."""
+    result = await session.exec(
+        delete(Reminder).where(
+            col(Reminder.team_id) == team_id,
+            col(Reminder.decision_id) == decision_id,
+            col(Reminder.kind) == kind,
+            _PENDING,
+        )
     )
     return result.rowcount  # type: ignore[attr-defined]
 

@@ -30,12 +30,21 @@ Defaults worth knowing:
   that reached it, answered or still waiting (``calls`` only has the answered ones);
 - Socket Mode: ``apps.connections.open`` (with an ``xapp-`` token) hands out a WebSocket URL on
   this server. It says ``hello``, answers pings, and ``open_sockets()`` counts the connections;
-  ``send_envelope(envelope)`` pushes an envelope to every one and ``acks`` keeps what came back.
+  ``send_envelope(envelope)`` pushes an envelope to every one and ``acks`` keeps what came back;
+- OAuth (distribution mode): ``GET /oauth/v2/authorize`` (``authorize_url``) stands for the
+  person approving the install into the workspace set with ``install_into``; it redirects to
+  ``redirect_uri`` (default ``oauth_redirect_url``) with a code. ``oauth.v2.access`` (client id
+  and secret ``OAUTH_CLIENT_ID`` / ``OAUTH_CLIENT_SECRET``) exchanges a code, once, for a bot
+  token of that workspace, or with ``grant_type=refresh_token`` a refresh token, once, for a
+  new token (the old one stops working; the new one lives ``refreshed_expires_in`` seconds).
+  ``auth.test`` answers for the token's workspace; ``revoke(token)`` and expired tokens get
+  ``invalid_auth`` / ``token_expired``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import itertools
 import json
@@ -45,7 +54,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 from slack_sdk.errors import SlackObjectFormationError
@@ -64,6 +73,8 @@ MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_PRIVATE_METADATA = 3000
 MAX_MODAL_TITLE = 24
+OAUTH_CLIENT_ID = "1111111111.2222222222"
+OAUTH_CLIENT_SECRET = "fake-client-secret"
 
 
 @dataclass
@@ -179,6 +190,13 @@ class FakeSlack(BackgroundServer):
         self._used_triggers: set[str] = set()
         self._last_us = 0
         self._ids = itertools.count(1)
+        self.oauth_redirect_url = "http://ragft.test/slack/oauth_redirect"
+        self.refreshed_expires_in = 12 * 3600  # what Slack gives a refreshed token
+        self._next_install: dict[str, Any] | None = None
+        self._codes: dict[str, dict[str, Any]] = {}
+        self._issued: dict[str, dict[str, Any]] = {}  # bot token -> its workspace and expiry
+        self._refresh: dict[str, dict[str, Any]] = {}  # unused refresh token -> workspace
+        self._dead_tokens: dict[str, str] = {}  # token -> the error it now gets
 
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
@@ -217,6 +235,44 @@ class FakeSlack(BackgroundServer):
         """A ``response_url`` on this server; POSTs to it are recorded as ``response_url`` calls
         (``Call.path`` is the key, ``Call.args`` the JSON body)."""
         return f"{self.origin}/hooks/{key}"
+
+    @property
+    def authorize_url(self) -> str:
+        """``SLACK_AUTHORIZE_URL`` for this fake."""
+        return f"{self.origin}/oauth/v2/authorize"
+
+    def install_into(
+        self,
+        team_id: str | None,
+        *,
+        enterprise_id: str | None = None,
+        is_enterprise_install: bool = False,
+        installer: str = "U0USER0001",
+        expires_in: int | None = None,
+    ) -> None:
+        """Where the next approval at ``authorize_url`` installs the app. ``expires_in``
+        (seconds) turns on token rotation: tokens expire and come with a refresh token."""
+        with self._lock:
+            self._next_install = {
+                "team_id": None if is_enterprise_install else team_id,
+                "enterprise_id": enterprise_id,
+                "is_enterprise_install": is_enterprise_install,
+                "installer": installer,
+                "expires_in": expires_in,
+            }
+
+    def tokens_of(self, team_id: str | None, enterprise_id: str | None = None) -> list[str]:
+        """Every bot token issued for that workspace (or org-wide install), oldest first."""
+        with self._lock:
+            return [
+                token
+                for token, grant in self._issued.items()
+                if grant["team_id"] == team_id and grant["enterprise_id"] == enterprise_id
+            ]
+
+    def revoke(self, token: str) -> None:
+        with self._lock:
+            self._dead_tokens[token] = "invalid_auth"
 
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -389,6 +445,7 @@ class FakeSlack(BackgroundServer):
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
         app.router.add_post("/hooks/{key:.*}", self._handle_hook)
         app.router.add_get("/link/", self._handle_socket)
+        app.router.add_get("/oauth/v2/authorize", self._handle_authorize)
         return app
 
     async def _handle_socket(self, request: web.Request) -> web.WebSocketResponse:
@@ -424,11 +481,109 @@ class FakeSlack(BackgroundServer):
             )
         return web.json_response(body, status=status, headers=headers)
 
+    async def _handle_authorize(self, request: web.Request) -> web.Response:
+        """The installer approves in Slack: back to the app's redirect URL with a code."""
+        args = dict(request.query)
+        with self._lock:
+            install, self._next_install = self._next_install, None
+            if args.get("client_id") != OAUTH_CLIENT_ID or install is None:
+                status, body = 400, _error("invalid_client_id" if install else "no_install")
+            else:
+                code = f"code-{next(self._ids)}"
+                self._codes[code] = {**install, "scope": args.get("scope", "")}
+                status, body = 302, {"code": code}
+            self.calls.append(
+                Call("oauth.authorize", args, dict(request.headers), time.time(), "GET", status)
+            )
+        if status != 302:
+            return web.json_response(body, status=status)
+        target = args.get("redirect_uri") or self.oauth_redirect_url
+        query = urlencode({"code": body["code"], "state": args.get("state", "")})
+        return web.Response(status=302, headers={"Location": f"{target}?{query}"})
+
+    def _grant(self, grant: dict[str, Any]) -> dict[str, Any]:
+        """A new bot token (and refresh token, with rotation) for ``grant``'s workspace."""
+        n = next(self._ids)
+        where = grant["team_id"] or grant["enterprise_id"]
+        rotating = grant.get("expires_in") is not None
+        token = f"xoxe.xoxb-1-{where}-{n}" if rotating else f"xoxb-{where}-{n}"
+        issued = {**grant, "token": token}
+        if rotating:
+            issued["expires_at"] = time.time() + grant["expires_in"]
+            issued["refresh_token"] = f"xoxe-1-{where}-{n}"
+            self._refresh[issued["refresh_token"]] = issued
+        self._issued[token] = issued
+        enterprise = grant["enterprise_id"]
+        response: dict[str, Any] = {
+            "ok": True,
+            "app_id": self.app_id,
+            "authed_user": {"id": grant["installer"]},
+            "scope": grant["scope"],
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": self.bot_user_id,
+            "team": {"id": grant["team_id"], "name": f"Team {grant['team_id']}"}
+            if grant["team_id"]
+            else None,
+            "enterprise": {"id": enterprise, "name": f"Org {enterprise}"} if enterprise else None,
+            "is_enterprise_install": grant["is_enterprise_install"],
+        }
+        if rotating:
+            response["refresh_token"] = issued["refresh_token"]
+            response["expires_in"] = grant["expires_in"]
+        return response
+
+    def _oauth_v2_access(self, args: dict[str, Any], request: web.Request) -> dict[str, Any]:
+        auth = request.headers.get("Authorization", "")
+        client_id, secret = args.get("client_id"), args.get("client_secret")
+        if auth.startswith("Basic "):
+            decoded = base64.b64decode(auth.removeprefix("Basic ")).decode()
+            client_id, _, secret = decoded.partition(":")
+        if client_id != OAUTH_CLIENT_ID or secret != OAUTH_CLIENT_SECRET:
+            return _error("invalid_client")
+        if args.get("grant_type") == "refresh_token":
+            old = self._refresh.pop(str(args.get("refresh_token")), None)
+            if old is None:
+                return _error("invalid_refresh_token")
+            self._dead_tokens[old["token"]] = "token_expired"
+            return self._grant({**old, "expires_in": self.refreshed_expires_in})
+        grant = self._codes.pop(str(args.get("code")), None)
+        if grant is None:
+            return _error("invalid_code")
+        return self._grant(grant)
+
+    def _token_problem(self, token: str) -> str | None:
+        if token in self._dead_tokens:
+            return self._dead_tokens[token]
+        issued = self._issued.get(token)
+        if issued is not None and issued.get("expires_at", float("inf")) < time.time():
+            return "token_expired"
+        return None
+
+    def _auth_test_issued(self, issued: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": f"https://{(issued['team_id'] or issued['enterprise_id']).lower()}.slack.com/",
+            "team": f"Team {issued['team_id']}",
+            "user": "ragft",
+            "team_id": issued["team_id"] or issued["enterprise_id"],
+            "enterprise_id": issued["enterprise_id"],
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": issued["is_enterprise_install"],
+        }
+
     def _dispatch(self, method: str, args: dict[str, Any], request: web.Request) -> dict[str, Any]:
+        if method == "oauth.v2.access":  # authenticated by the app's client id and secret
+            return self._oauth_v2_access(args, request)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.get("token")
         if not token:
             return _error("not_authed")
+        if problem := self._token_problem(str(token)):
+            return _error(problem)
+        if method == "auth.test" and str(token) in self._issued:
+            return self._auth_test_issued(self._issued[str(token)])
         if method == "apps.connections.open":  # the one method that takes the app-level token
             return (
                 self._apps_connections_open(args)
@@ -581,7 +736,9 @@ class FakeSlack(BackgroundServer):
         }
 
     def _not_member(self, channel: str) -> bool:
-        return not channel.startswith("D") and not self._channel_config(channel)["is_member"]
+        if channel.startswith("D"):  # the app's own DMs; one between people is configured so
+            return channel in self._channels and not self._channels[channel]["is_member"]
+        return not self._channel_config(channel)["is_member"]
 
     def _public_message(self, msg: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in msg.items() if k != "channel" and v is not None}

@@ -1,4 +1,4 @@
-"""the decision record: a snapshot frozen at the decision, and amendments of its outcome
+"""the decision record: a snapshot frozen at the decision, and amendments (of its outcome or costs)
 
 Revision ID: 0003
 Revises: 0008
@@ -43,6 +43,12 @@ def upgrade() -> None:
         sa.Column("from_outcome", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("to_outcome", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column(
+            "kind",
+            sqlmodel.sql.sqltypes.AutoString(length=16),
+            server_default="outcome",
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(["decision_id"], ["decision.id"]),
         sa.PrimaryKeyConstraint("id"),
     )

@@ -18,11 +18,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("decision", schema=None) as batch_op:
-        batch_op.add_column(
-            # Existing decisions keep the defaults; without a default the upgrade would fail.
-            sa.Column("cost_overrides", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
-        )
+    # A plain ADD COLUMN: batch mode would rebuild the decision table on SQLite, which fails once
+    # other tables' rows point at it. Existing decisions keep the defaults.
+    op.add_column(
+        "decision",
+        sa.Column("cost_overrides", sa.JSON(), nullable=False, server_default=sa.text("'{}'")),
+    )
 
 
 def downgrade() -> None:

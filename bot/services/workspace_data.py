@@ -1,0 +1,79 @@
+"""A workspace's data as a whole: deleting all of it (uninstall, ``ragft purge``), erasing old
+failing outputs (``RAGFT_RETENTION_DAYS``), and which Enterprise Grid org a workspace is in.
+
+Each function owns its transaction; a purge is one transaction, so it deletes all or nothing.
+What is logged is counts per table, never content.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.repositories import workspace_repo
+
+log = logging.getLogger("ragft.data")
+
+
+def nonzero(counts: dict[str, int]) -> dict[str, int]:
+    return {table: count for table, count in counts.items() if count}
+
+
+async def preview_purge(*, session: AsyncSession, team_id: str) -> dict[str, int]:
+    """What ``purge_workspace`` would delete: rows per table."""
+    async with session.begin():
+        return await workspace_repo.count_team_rows(session=session, team_id=team_id)
+
+
+async def purge_workspace(*, session: AsyncSession, team_id: str) -> dict[str, int]:
+    """Delete every row stored for ``team_id`` (decisions and everything under them, the
+    installation and its tokens), in one transaction. The rows deleted per table."""
+    async with session.begin():
+        counts = await workspace_repo.delete_team_rows(session=session, team_id=team_id)
+    log.info("purged workspace %s: %s", team_id, nonzero(counts) or "nothing stored")
+    return counts
+
+
+async def purge_enterprise(
+    *, session: AsyncSession, enterprise_id: str, team_ids: list[str] | None = None
+) -> dict[str, int]:
+    """An org-wide install removed: the org's installation, and every row of each of its
+    workspaces (those ragft has seen, plus ``team_ids``), in one transaction."""
+    totals: dict[str, int] = {}
+    async with session.begin():
+        known = await workspace_repo.teams_of_enterprise(
+            session=session, enterprise_id=enterprise_id
+        )
+        for team_id in sorted(set(known) | set(team_ids or ())):
+            counts = await workspace_repo.delete_team_rows(session=session, team_id=team_id)
+            for table, count in counts.items():
+                totals[table] = totals.get(table, 0) + count
+        org = await workspace_repo.delete_org_installs(session=session, enterprise_id=enterprise_id)
+        for table, count in org.items():
+            totals[table] = totals.get(table, 0) + count
+    log.info("purged org %s: %s", enterprise_id, nonzero(totals) or "nothing stored")
+    return totals
+
+
+async def note_workspace(*, session: AsyncSession, team_id: str, enterprise_id: str | None) -> None:
+    async with session.begin():
+        await workspace_repo.record_workspace(
+            session=session, team_id=team_id, enterprise_id=enterprise_id
+        )
+
+
+async def enterprise_of(*, session: AsyncSession, team_id: str) -> str | None:
+    async with session.begin():
+        return await workspace_repo.enterprise_of(session=session, team_id=team_id)
+
+
+async def erase_expired_outputs(*, session: AsyncSession, before: datetime) -> int:
+    """``RAGFT_RETENTION_DAYS``: failing outputs and links logged before ``before`` are erased;
+    their categories and counts stay for the trend."""
+    async with session.begin():
+        erased = await workspace_repo.erase_failure_outputs(session=session, before=before)
+    if erased:
+        log.info("retention: erased the outputs and links of %d failures", erased)
+    return erased
