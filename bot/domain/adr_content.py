@@ -344,7 +344,7 @@ def more_information_section(facts: AdrFacts, numbered: bool) -> list[str]:
             if a.kind == AmendmentKind.COSTS:
                 out.append(
                     f"  - Costs amended by {person(facts, a.amended_by)} on "
-                    f"{a.amended_at:%Y-%m-%d}: {text(facts, a.reason)}"
+                    f"{a.amended_at:%Y-%m-%d}: {text(facts, a.reason).rstrip('.')}."
                 )
                 continue
             out.append(
