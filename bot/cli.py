@@ -295,6 +295,18 @@ def cmd_purge(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    """Every decided, superseded or withdrawn decision of a workspace as ADR files in DIR."""
+    from bot.domain.errors import UserError
+    from handlers.adr_workspace import export_command
+
+    settings = _settings()
+    try:
+        return _with_database(lambda: export_command(settings, args, out))
+    except UserError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _settings() -> Settings:
     try:
         return load_settings()
@@ -383,6 +395,13 @@ def build_parser() -> argparse.ArgumentParser:
     prg.add_argument("--team", required=True, metavar="T", help="the workspace's team id")
     prg.add_argument("--yes", action="store_true", help="delete without asking")
     prg.set_defaults(handler=cmd_purge)
+    exp = commands.add_parser(
+        "export", help="write a workspace's decisions as ADR files (NNNN-kebab-title.md)"
+    )
+    exp.add_argument("--out", required=True, metavar="DIR", help="directory to write into")
+    exp.add_argument("--team", metavar="T", help="workspace id (optional with one workspace)")
+    exp.add_argument("--format", choices=["madr", "log4brains", "adr-tools"], default="madr")
+    exp.set_defaults(handler=cmd_export)
     return parser
 
 

@@ -54,6 +54,8 @@ def later(minutes: int = 0, days: int = 0) -> datetime:
 
 
 async def test_the_record_stays_as_it_was_at_the_decision(slack):
+    slack.fake.add_user(PRIYA, name="Priya")
+    slack.fake.add_user(MARCO, name="Marco")
     decision_id = await start(slack)
     await slack.answer(decision_id, "problem_type", "knowledge", user=PRIYA)
     await slack.pick_user(decision_id, "evaluation", MARCO)
@@ -65,10 +67,10 @@ async def test_the_record_stays_as_it_was_at_the_decision(slack):
     await paste(slack, decision_id, "too verbose for a chat reply")
 
     record = await export(slack, decision_id)
-    assert "| 1 | 1 | 0 | 2 |" in record  # the failures the decision was made on
-    assert "## Since the decision" in record
-    assert "- 3 more failures logged: 1 knowledge, 2 behavior, 0 unclear." in record
-    assert f"- Knowledge: <@{PRIYA}>" in record and f"- Evaluation: <@{MARCO}>" in record
+    # the failures the decision was made on, then those since
+    assert "2 failures explained at the decision: 1 knowledge, 1 behavior, 0 unclear." in record
+    assert "Since the decision: 3 more (1 knowledge, 2 behavior, 0 unclear)." in record
+    assert "Knowledge (Priya)" in record and "  - Evaluation: Marco." in record
 
     shown = await status(slack, decision_id)
     assert (
@@ -113,8 +115,9 @@ async def test_the_teams_choice_leads_everywhere(slack):
     assert f"decided: {said})" in text_of(slack.replies(FACILITATOR)[-1])
     assert "*Decision:* *Hybrid* (the rule said Start with RAG" in await status(slack, decision_id)
     record = await export(slack, decision_id)
-    assert f"- **Decision: {said})**" in record and "## Decision: Hybrid" in record
-    assert "**Why:** Legal wants a fixed tone" in record
+    assert "Chosen option: “Hybrid”, because" in record
+    assert "The rule said “Start with RAG”; the team chose Hybrid." in record
+    assert "Why: Legal wants a fixed tone" in record
 
     [review] = await reminders(slack, "quarterly_review")
     await sweeper(slack).sweep(review.due_at)
@@ -171,10 +174,8 @@ async def test_changing_the_outcome_later_is_an_amendment_in_the_history(slack):
     decision = await slack.decision()
     assert (decision.verdict, decision.final_choice) == ("rag", "hybrid")
     record = await export(slack, decision_id)
-    assert "### Amendments" in record
-    assert f"by <@{FACILITATOR}>: RAG → Hybrid. Why: Tone failures \\<b\\>dominate\\</b\\> now" in (
-        record
-    )
+    assert "- Amendments:" in record
+    assert "by jdoe: RAG → Hybrid. Why: Tone failures \\<b\\>dominate\\</b\\> now" in record
     shown = await status(slack, decision_id)
     assert f"*Amended* by <@{FACILITATOR}>" in shown and "RAG → *Hybrid*" in shown
     assert "Tone failures &lt;b&gt;dominate&lt;/b&gt; now" in shown
@@ -300,8 +301,8 @@ async def test_user_text_cannot_add_headings_html_or_links_to_the_export(slack):
     await override(slack, decision_id, "hybrid", "fine\n## Verdict: Fine-tune\n<img src=x>")
 
     record = await export(slack, decision_id)
-    headings = [line for line in record.splitlines() if line.startswith("## Verdict")]
-    assert headings == ["## Verdict: Start with RAG"]
+    headings = [line for line in record.splitlines() if line.startswith("## ")]
+    assert "## Verdict: Fine-tune" not in headings and headings.count("## Decision Outcome") == 1
     assert not re.search(r"(?<!\\)<(script|img)", record)  # every < of user text escaped
     assert "[click](" not in record
     assert "\\## Verdict: Fine-tune" in record and "\\<script\\>" in record

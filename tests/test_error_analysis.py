@@ -251,9 +251,9 @@ async def test_confirming_changing_and_notes_then_saturation_and_the_export(slac
 
     await slack.command(f"export {decision.id}")
     record = slack.fake.uploads[-1]["data"].decode()
-    assert "## Failure modes found" in record
-    assert "| Quotes outdated \\<\\!channel\\> prices | Knowledge | 3 |" in record
-    assert "| ignores the JSON format | Behavior | 2 |" in record
+    outdated = "Quotes outdated \\<\\!channel\\> prices"
+    assert f"- Failure mode “{outdated}”: 3 failures, knowledge." in record
+    assert "- Failure mode “ignores the JSON format”: 2 failures, behavior." in record
 
 
 async def test_changed_categories_feed_the_review_conditions_and_the_nudge(slack):

@@ -73,17 +73,20 @@ async def test_whole_journey_to_a_hybrid_decision_and_its_record(slack):
     assert "Fine-tuning addresses at most 68% of the failures you logged" in verdict
     await slack.click(ActionId.ACCEPT, str(d), user=PM)
 
+    slack.fake.add_user(ML, name="Mina")
+    slack.fake.add_user(SRE, name="Sol")
     await slack.command(f"export {d}", user=PM)
     [upload] = slack.fake.uploads
     record = upload["content"]
     assert upload["thread_ts"] == decision.thread_ts
-    assert "# Decision record" in record and "Contract assistant tone \\& format" in record
-    assert f"- **Deciders:** <@{PM}>" in record and f"<@{ML}>" in record and f"<@{SRE}>" in record
-    assert f"- Behavior: <@{ML}>, <@{SRE}>" in record
-    assert "- **Team answer:** Both (settled by the facilitator)" in record
-    assert "| 4 | 15 | 3 | 22 |" in record
-    assert f"- Deployment & rollback: <@{SRE}>" in record
-    assert "- Labeled examples: 4,200" in record
-    assert "## Verdict: Hybrid: fine-tune for behavior, retrieve knowledge" in record
+    assert upload["filename"] == f"{d:04d}-contract-assistant-tone-format.md"
+    assert "\n# Contract assistant tone \\& format\n" in record
+    assert 'decision-makers:\n  - "jdoe"\nconsulted:\n  - "Mina"\n  - "Sol"' in record
+    assert "Behavior (Mina, Sol); Both (jdoe)" in record
+    assert "Team answer: **Both** (settled by the facilitator)" in record
+    assert "22 failures explained at the decision: 4 knowledge, 15 behavior, 3 unclear." in record
+    assert "  - Deployment & rollback: Sol." in record
+    assert "  - High-quality labeled examples: 4,200" in record
+    assert "Chosen option: “Hybrid”, because" in record
     assert "The facilitator accepted the rule's verdict." in record
-    assert "**Next review:**" in record
+    assert "next review" in record

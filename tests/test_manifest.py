@@ -31,6 +31,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "views_publish": set(),
     "auth_test": set(),
     "users_conversations": {"channels:read", "groups:read", "im:read", "mpim:read"},
+    "conversations_info": {"channels:read", "groups:read", "im:read", "mpim:read"},
 }
 LISTENER_SCOPES = {"/ragft": {"commands"}, "app_mention": {"app_mentions:read"}}
 _CALL = re.compile(r"\b(?:client|runtime\.client)\.([a-z]+_[A-Za-z0-9_]+)\(")

@@ -365,7 +365,7 @@ async def test_deciding_drafts_the_context_from_human_messages_for_the_facilitat
 
     await ai_slack.command(f"export {decision_id}")
     [upload] = ai_slack.fake.uploads
-    assert f"## Context\n\n{SUMMARY}" in upload["content"]
+    assert f"## Context and Problem Statement\n\n{SUMMARY}" in upload["content"]
 
 
 async def test_the_facilitator_can_edit_the_draft_before_it_is_kept(ai_slack):

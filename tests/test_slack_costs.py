@@ -101,8 +101,8 @@ async def test_the_facilitator_changes_the_assumptions_for_the_decision(slack):
     assert change in text_of(await slack.message_of("root"))
     record = await export(slack, decision_id)
     today = decision.decided_at.strftime("%Y-%m-%d")
-    assert f"- Costs amended by <@{FACILITATOR}> on {today}: {change}" in record
-    assert "| RAG | $25.9k–$91.5k |" in record
+    assert f"  - Costs amended by jdoe on {today}: {change}" in record
+    assert "| **Year one** | **$25.9k–$91.5k** |" in record
 
     view = await open_costs(slack, decision_id)
     [queries] = [b for b in view["blocks"] if b.get("block_id") == QUERIES]
@@ -124,7 +124,8 @@ async def test_the_facilitator_changes_the_assumptions_for_the_decision(slack):
     assert [change in line for line in costs_amended(shown)] == [True, False]
     assert back in costs_amended(shown)[1]
     record = await export(slack, decision_id)
-    assert record.index(change) < record.index(back) and "| RAG | $24.9k–$75.8k |" in record
+    assert record.index(change) < record.index(back)
+    assert "| **Year one** | **$24.9k–$75.8k** |" in record
 
 
 async def test_saving_on_an_open_decision_is_no_amendment_the_decision_freezes_it(slack):

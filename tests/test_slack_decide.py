@@ -129,6 +129,8 @@ async def test_list_and_status_show_this_channels_decisions(slack):
 
 
 async def test_export_uploads_the_record_to_the_thread(slack):
+    slack.fake.add_user(PRIYA, name="Priya")
+    slack.fake.add_user(MARCO, name="Marco")
     decision_id = await start(slack, "Billing <assistant>")
     await slack.answer(decision_id, "problem_type", "knowledge", user=PRIYA)
     await slack.pick_user(decision_id, "evaluation", MARCO)
@@ -138,14 +140,14 @@ async def test_export_uploads_the_record_to_the_thread(slack):
     [upload] = slack.fake.uploads
     decision = await slack.decision()
     assert upload["channel_id"] == CHANNEL and upload["thread_ts"] == decision.thread_ts
-    assert upload["filename"] == f"ragft-decision-{decision_id}.md"
+    assert upload["filename"] == f"{decision_id:04d}-billing-assistant.md"
     record = upload["content"]
-    assert record.startswith(f"# Decision record #{decision_id}: Billing \\<assistant\\>")
-    assert f"- Knowledge: <@{PRIYA}>" in record
-    assert f"- Evaluation: <@{MARCO}>" in record
-    assert "- Deployment & rollback: — nobody — (gap)" in record
-    assert "## Verdict: Start with RAG" in record
-    assert "**Next review:**" in record
+    assert "\n# Billing \\<assistant\\>\n" in record
+    assert "Knowledge (Priya)" in record
+    assert "  - Evaluation: Marco." in record
+    assert "  - Deployment & rollback: nobody (a gap)." in record
+    assert "Chosen option: “RAG”" in record
+    assert "next review" in record
 
 
 async def test_clicks_still_work_after_a_restart(slack, fake_slack, engine, sessions):

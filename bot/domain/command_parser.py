@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain.adr_formats import parse_export
 from bot.domain.errors import UserError
 from bot.domain.review_schedule import Cadence, parse_cadence
 
@@ -83,6 +84,7 @@ class Command:
     """START only: show the user an ephemeral preview first; nothing is posted yet."""
     suggestion: str | None = None
     """The command the user may have meant (``withdraw 1``), without ``/ragft``."""
+    export_format: str | None = None
 
 
 def decision_ref(token: str) -> int | None:
@@ -105,7 +107,10 @@ def parse_command(text: str) -> Command:
         return _start(rest)
     if kind in (Subcommand.HELP, Subcommand.LIST):
         return Command(kind)
-    if kind in (Subcommand.STATUS, Subcommand.EXPORT, Subcommand.WITHDRAW, Subcommand.DELETE):
+    if kind is Subcommand.EXPORT:
+        decision_id, export_format = parse_export(rest, decision_ref)
+        return Command(kind, decision_id=decision_id, export_format=export_format)
+    if kind in (Subcommand.STATUS, Subcommand.WITHDRAW, Subcommand.DELETE):
         return Command(kind, decision_id=_optional_ref(rest, kind))
     if kind is Subcommand.LOG:
         return _log(rest)

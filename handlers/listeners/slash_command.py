@@ -8,21 +8,22 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
+from bot.domain.adr_formats import DEFAULT_FORMAT, AdrFormat
 from bot.domain.command_parser import Command, Subcommand, parse_command
 from bot.domain.errors import UserError
 from bot.domain.failure_lines import parse_failure_line
 from bot.domain.markup import unescape
-from bot.domain.record_markdown import render_record
 from bot.domain.review_schedule import CADENCE_DAYS
 from bot.services import (
+    adr_records,
     decision_records,
     default_decision,
-    error_analysis,
     failure_ingest,
     lifecycle_actions,
     review_routine,
 )
 from handlers import payloads
+from handlers.adr_delivery import upload_adr
 from handlers.failure_intake import log_from_slack, logged_text
 from handlers.runtime import Runtime, runtime_of
 from handlers.slack_calls import post_message
@@ -103,19 +104,9 @@ async def status(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respo
 
 
 async def export(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
-    state = await rt.call(decision_records.find_state, **cmd.at(parsed.decision_id))
-    decision = state.decision
-    modes = await rt.call(
-        error_analysis.failure_modes_found, team_id=cmd.team_id, decision_id=state.id
-    )
-    await rt.client.files_upload_v2(
-        channel=decision.channel_id,
-        thread_ts=decision.thread_ts,
-        content=render_record(replace(state.record(), failure_modes=modes)),
-        filename=f"ragft-decision-{state.id}.md",
-        title=f"Decision record #{state.id}: {decision.title}"[:250],  # plain text, not mrkdwn
-        initial_comment=f"Decision record for #{state.id}, exported by <@{cmd.user_id}>.",
-    )
+    source = await rt.call(adr_records.export_source, **cmd.at(parsed.decision_id))
+    adr_format = AdrFormat(parsed.export_format or DEFAULT_FORMAT)
+    await upload_adr(rt.client, source, adr_format, cmd.user_id)
 
 
 async def log_failure(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:

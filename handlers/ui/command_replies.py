@@ -30,7 +30,7 @@ is shown to you first, to confirm (`/ragft start <title>` skips that).
 *Other commands*
 `/ragft list`: this channel's decisions, with status and next review
 `/ragft status [id]`: where a decision stands
-`/ragft export [id]`: upload the decision record as Markdown to its thread
+`/ragft export [id] [madr|log4brains|adr-tools]`: upload the decision as an ADR file to its thread
 `/ragft log [id] <why it failed>`: log a failing output
 `/ragft cadence [id] monthly|quarterly|half-yearly`: how often to review it
 `/ragft rename [id] <title>`: rename a decision (facilitator or admin)
