@@ -17,7 +17,7 @@ from bot.domain.decision_snapshot import Amendment
 from bot.domain.errors import UserError
 from bot.domain.failure_modes import ModeCount
 from bot.domain.questions import CHOICE_LABELS, AnswerKey, OwnerRole, Verdict
-from bot.domain.record_markdown import RecordFacts
+from bot.domain.record_facts import RecordFacts
 from bot.domain.rule import Answers, FailureCounts, recommend
 from bot.domain.team_choice import team_choice
 

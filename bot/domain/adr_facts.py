@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain.lifecycle import DecisionStatus
-from bot.domain.record_markdown import RecordFacts
+from bot.domain.record_facts import RecordFacts
 
 SLUG_MAX = 60
 MARKER = "<!-- ragft:decision {id} -->"

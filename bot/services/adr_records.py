@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.domain.adr_facts import AdrRef
 from bot.domain.errors import NotFound
 from bot.domain.lifecycle import DecisionStatus
-from bot.domain.record_markdown import RecordFacts
+from bot.domain.record_facts import RecordFacts
 from bot.services import decision_records, error_analysis, guards
 from bot.services.state import state_of
 from storage.models import Decision

@@ -18,7 +18,7 @@ from bot.domain.costs import CostEstimate, estimate_for
 from bot.domain.decision_snapshot import Amendment, DecisionSnapshot, take_snapshot
 from bot.domain.lifecycle import DecisionStatus
 from bot.domain.questions import CHOICE_LABELS, AnswerKey, FailureCategory, OwnerRole
-from bot.domain.record_markdown import RecordFacts
+from bot.domain.record_facts import RecordFacts
 from bot.domain.rule import Answers, FailureCounts, Recommendation, recommend
 from bot.domain.team_choice import TeamChoice, team_choice
 from bot.services.guards import decision_in_team
