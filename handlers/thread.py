@@ -56,17 +56,43 @@ async def _post_thread(runtime: Runtime, state: DecisionState) -> None:
     root_ts = await post_message(
         runtime.client, channel=decision.channel_id, text=root.text, blocks=root.blocks
     )
-    posted = {MessageKey.ROOT.value: root_ts}
-    for key in QUESTION_MESSAGES:
+    await _posted(runtime, state, MessageKey.ROOT, root, root_ts)
+    for index, key in enumerate(QUESTION_MESSAGES):
         message = question_message(state, key)
-        posted[key.value] = await post_message(
+        ts = await post_message(
             runtime.client,
             channel=decision.channel_id,
             thread_ts=root_ts,
             text=message.text,
             blocks=message.blocks,
         )
-    await save_message_ts(runtime, state, posted, thread_ts=root_ts)
+        last = index == len(QUESTION_MESSAGES) - 1
+        # thread_ts only once the whole thread is up: until then a failure archives the decision
+        await _posted(runtime, state, key, message, ts, thread_ts=root_ts if last else None)
+
+
+async def _posted(
+    runtime: Runtime,
+    state: DecisionState,
+    key: MessageKey,
+    message: Message,
+    ts: str,
+    thread_ts: str | None = None,
+) -> None:
+    """Remember one message's ts as soon as it is posted, then catch up with any click.
+
+    A click that arrived before its message's ts was saved was stored, but its refresh found no
+    ts and showed nothing. Once the ts is committed, render from the database again: if that
+    differs from what was posted, update the message. (Either the click's refresh saw the ts, or
+    this load sees the click: the click committed before its refresh loaded the state.)
+    """
+    await save_message_ts(runtime, state, {key.value: ts}, thread_ts=thread_ts)
+    async with runtime.sessions() as session:
+        now = await decision_records.current_state(
+            session=session, team_id=state.decision.team_id, decision_id=state.id
+        )
+    if build_message(now, key) != message:
+        await refresh(runtime, state.decision.team_id, state.id, [key])
 
 
 async def save_message_ts(
