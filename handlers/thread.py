@@ -56,9 +56,12 @@ async def _post_thread(runtime: Runtime, state: DecisionState) -> None:
     root_ts = await post_message(
         runtime.client, channel=decision.channel_id, text=root.text, blocks=root.blocks
     )
-    await _posted(runtime, state, MessageKey.ROOT, root, root_ts)
+    posted = {MessageKey.ROOT: root}
+    # Each ts is saved as soon as its message is up, so clicks on it show from then on; the
+    # thread_ts only with the last, so that until then a failure archives the decision.
+    await save_message_ts(runtime, state, {MessageKey.ROOT.value: root_ts})
     for index, key in enumerate(QUESTION_MESSAGES):
-        message = question_message(state, key)
+        posted[key] = message = question_message(state, key)
         ts = await post_message(
             runtime.client,
             channel=decision.channel_id,
@@ -67,32 +70,26 @@ async def _post_thread(runtime: Runtime, state: DecisionState) -> None:
             blocks=message.blocks,
         )
         last = index == len(QUESTION_MESSAGES) - 1
-        # thread_ts only once the whole thread is up: until then a failure archives the decision
-        await _posted(runtime, state, key, message, ts, thread_ts=root_ts if last else None)
+        await save_message_ts(runtime, state, {key.value: ts}, thread_ts=root_ts if last else None)
+    await _catch_up(runtime, state, posted)
 
 
-async def _posted(
-    runtime: Runtime,
-    state: DecisionState,
-    key: MessageKey,
-    message: Message,
-    ts: str,
-    thread_ts: str | None = None,
+async def _catch_up(
+    runtime: Runtime, state: DecisionState, posted: dict[MessageKey, Message]
 ) -> None:
-    """Remember one message's ts as soon as it is posted, then catch up with any click.
+    """Show the clicks that came while the thread was being posted.
 
-    A click that arrived before its message's ts was saved was stored, but its refresh found no
-    ts and showed nothing. Once the ts is committed, render from the database again: if that
-    differs from what was posted, update the message. (Either the click's refresh saw the ts, or
-    this load sees the click: the click committed before its refresh loaded the state.)
+    A click whose refresh ran before its message's ts was saved was stored but shown nowhere.
+    Every ts is committed now, so one more read sees every such click (it committed before its
+    refresh looked for the ts): update each message that no longer matches what was posted.
     """
-    await save_message_ts(runtime, state, {key.value: ts}, thread_ts=thread_ts)
     async with runtime.sessions() as session:
         now = await decision_records.current_state(
             session=session, team_id=state.decision.team_id, decision_id=state.id
         )
-    if build_message(now, key) != message:
-        await refresh(runtime, state.decision.team_id, state.id, [key])
+    stale = [key for key, message in posted.items() if build_message(now, key) != message]
+    if stale:
+        await refresh(runtime, state.decision.team_id, state.id, stale)
 
 
 async def save_message_ts(
