@@ -6,6 +6,7 @@ After a warm-up of 100 decisions, it snapshots, makes 500, snapshots, makes 500 
 snapshots, and prints the source lines whose allocations grew the most.
 
     python -m bench.memory_trace [--decisions 1000] [--top 15]
+    python -m bench.memory_trace --rss     # the same load, VmRSS only (no tracemalloc)
 """
 
 from __future__ import annotations
@@ -39,8 +40,15 @@ async def make(app: SlackApp, fake: FakeSlackProcess, start: int, count: int) ->
         await app.idle(120)  # each chunk's threads posted before the next (bounded backlog)
 
 
+def rss_mib() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        line = next(x for x in status if x.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
 def snapshot() -> tracemalloc.Snapshot:
     gc.collect()
+    print(f"VmRSS {rss_mib():.1f} MiB (tracemalloc's own memory included)", flush=True)
     return tracemalloc.take_snapshot().filter_traces(
         [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<frozen *>")]
     )
@@ -58,13 +66,30 @@ def show(label: str, new: tracemalloc.Snapshot, old: tracemalloc.Snapshot, top: 
         )
 
 
-async def main(decisions: int, top: int) -> None:
+async def rss_only(app: SlackApp, fake: FakeSlackProcess, decisions: int) -> None:
+    """The same load without tracemalloc: resident memory at 0, half and all."""
+    await make(app, fake, 0, 100)
+    gc.collect()
+    at = [rss_mib()]
+    await make(app, fake, 100, decisions // 2)
+    gc.collect()
+    at.append(rss_mib())
+    await make(app, fake, 100 + decisions // 2, decisions - decisions // 2)
+    gc.collect()
+    at.append(rss_mib())
+    print("VmRSS MiB at 0 / half / all:", " / ".join(f"{x:.1f}" for x in at))
+
+
+async def main(decisions: int, top: int, rss: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp, FakeSlackProcess(delay=0.01) as fake:
         url = f"sqlite+aiosqlite:///{tmp}/memory.db"
         engine = create_engine(url)
         await upgrade(engine)
         app = SlackApp(fake, engine, session_factory(engine))  # type: ignore[arg-type]
         try:
+            if rss:
+                await rss_only(app, fake, decisions)
+                return
             await make(app, fake, 0, 100)  # warm-up
             tracemalloc.start(25)
             at0 = snapshot()
@@ -85,5 +110,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--decisions", type=int, default=1000)
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--rss", action="store_true", help="resident memory only, no tracemalloc")
     args = parser.parse_args()
-    asyncio.run(main(args.decisions, args.top))
+    asyncio.run(main(args.decisions, args.top, args.rss))
