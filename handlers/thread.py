@@ -56,17 +56,40 @@ async def _post_thread(runtime: Runtime, state: DecisionState) -> None:
     root_ts = await post_message(
         runtime.client, channel=decision.channel_id, text=root.text, blocks=root.blocks
     )
-    posted = {MessageKey.ROOT.value: root_ts}
-    for key in QUESTION_MESSAGES:
-        message = question_message(state, key)
-        posted[key.value] = await post_message(
+    posted = {MessageKey.ROOT: root}
+    # Each ts is saved as soon as its message is up, so clicks on it show from then on; the
+    # thread_ts only with the last, so that until then a failure archives the decision.
+    await save_message_ts(runtime, state, {MessageKey.ROOT.value: root_ts})
+    for index, key in enumerate(QUESTION_MESSAGES):
+        posted[key] = message = question_message(state, key)
+        ts = await post_message(
             runtime.client,
             channel=decision.channel_id,
             thread_ts=root_ts,
             text=message.text,
             blocks=message.blocks,
         )
-    await save_message_ts(runtime, state, posted, thread_ts=root_ts)
+        last = index == len(QUESTION_MESSAGES) - 1
+        await save_message_ts(runtime, state, {key.value: ts}, thread_ts=root_ts if last else None)
+    await _catch_up(runtime, state, posted)
+
+
+async def _catch_up(
+    runtime: Runtime, state: DecisionState, posted: dict[MessageKey, Message]
+) -> None:
+    """Show the clicks that came while the thread was being posted.
+
+    A click whose refresh ran before its message's ts was saved was stored but shown nowhere.
+    Every ts is committed now, so one more read sees every such click (it committed before its
+    refresh looked for the ts): update each message that no longer matches what was posted.
+    """
+    async with runtime.sessions() as session:
+        now = await decision_records.current_state(
+            session=session, team_id=state.decision.team_id, decision_id=state.id
+        )
+    stale = [key for key, message in posted.items() if build_message(now, key) != message]
+    if stale:
+        await refresh(runtime, state.decision.team_id, state.id, stale)
 
 
 async def save_message_ts(

@@ -19,6 +19,7 @@ fell due while the bot was down once (the first run starts at once; one row is o
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import os
 import socket
@@ -39,12 +40,14 @@ from storage.repositories.reminder_repo import LEASE, Claimed
 
 log = logging.getLogger("ragft.sweep")
 
-BATCH = 10
+BATCH = 100
+"""Claims per statement. Few round trips per sweep: its cost is what is due, not the Python."""
 DELIVERY_TIMEOUT = timedelta(seconds=45)
-"""Per reminder. BATCH × DELIVERY_TIMEOUT stays well inside the lease, so no live claim expires."""
+"""Per reminder. A batch delivers a claim only while a whole timeout is left of its lease, and
+hands the rest back, so no live claim expires."""
 MAX_ATTEMPTS = 5
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
-assert BATCH * DELIVERY_TIMEOUT < LEASE
+assert DELIVERY_TIMEOUT < LEASE
 ERASE_EVERY = timedelta(hours=1)
 """RAGFT_RETENTION_DAYS: how often a long-running sweeper erases old failing outputs."""
 
@@ -60,6 +63,12 @@ class Progress:
         self._save = save
         self.payload: dict[str, Any] = dict(payload)
         self.payload.setdefault("steps", {})
+        self._stored = copy.deepcopy(self.payload)
+
+    @property
+    def unsaved(self) -> bool:
+        """Whether the payload changed since it was last saved."""
+        return self.payload != self._stored
 
     def done(self, name: str) -> Any:
         return self.payload["steps"].get(name)
@@ -71,6 +80,7 @@ class Progress:
         result = await action()
         self.payload["steps"][name] = result
         await self._save(self.payload)
+        self._stored = copy.deepcopy(self.payload)
         return result
 
 
@@ -188,13 +198,72 @@ class Sweeper:
                 )
             if not claims:
                 return report
-            for claim in claims:
-                if self.stopping:
-                    break
-                await self._process(claim, due_at, report)
+            prepare = getattr(self.deliver, "prepare", None)
+            if prepare is not None:  # e.g. the KindRegistry reads the batch's decisions at once
+                await prepare(claims)
+            finished: list[tuple[Claimed, Outcome]] = []
+            try:
+                for index, claim in enumerate(claims):
+                    if self.stopping:
+                        break
+                    if self.clock() - claim.claimed_at + self.timeout >= self.lease:
+                        await self._hand_back(claims[index:])
+                        break
+                    await self._process(claim, due_at, report, finished)
+            finally:
+                await self._finish_all(finished, report)
         return report
 
-    async def _process(self, claim: Claimed, now: datetime, report: SweepReport) -> None:
+    async def _hand_back(self, claims: list[Claimed]) -> None:
+        """Too little of these claims' lease is left to deliver one more: unclaim them, so the
+        next batch (or another sweeper) takes them with a fresh lease."""
+        async with self.sessions() as session, session.begin():
+            await reminders.release(session=session, worker=self.worker, claims=claims)
+
+    async def _finish_all(
+        self, finished: list[tuple[Claimed, Outcome]], report: SweepReport
+    ) -> None:
+        """Mark the batch's plain outcomes done together: one transaction, one statement per
+        status. Each one's Slack steps were saved as Slack accepted them, so if this process dies
+        first, the claim expires and the retry sends nothing twice."""
+        if not finished:
+            return
+        held: set[int] = set()
+        at = self.clock()
+        async with self.sessions() as session, session.begin():
+            for status in dict.fromkeys(o.status for _, o in finished):
+                held |= await reminders.finish_many(
+                    session=session,
+                    claims=[c for c, o in finished if o.status == status],
+                    worker=self.worker,
+                    at=at,
+                    status=status,
+                )
+        for claim, outcome in finished:
+            await self._done(claim, outcome, claim.id in held, report)
+
+    async def _done(
+        self, claim: Claimed, outcome: Outcome, held: bool, report: SweepReport
+    ) -> None:
+        if not held:
+            log.warning("reminder %s: claim lost before it was marked done", claim.id)
+            return
+        report.done += 1
+        if outcome.line:
+            report.sent.append(outcome.line)
+        if outcome.then is not None:
+            try:
+                await outcome.then()
+            except Exception:  # the reminder was delivered; a stale root message is logged
+                log.warning("reminder %s: follow-up failed", claim.id, exc_info=True)
+
+    async def _process(
+        self,
+        claim: Claimed,
+        now: datetime,
+        report: SweepReport,
+        finished: list[tuple[Claimed, Outcome]],
+    ) -> None:
         async def save(payload: dict[str, Any]) -> None:
             async with self.sessions() as session, session.begin():
                 await reminders.save_progress(
@@ -208,6 +277,9 @@ class Sweeper:
         except Exception as error:  # recorded on the row and logged, then retried or failed
             await self._failed(claim, progress, error, now, report)
             return
+        if outcome.after is None and not progress.unsaved:
+            finished.append((claim, outcome))  # marked done with the rest of the batch
+            return
         async with self.sessions() as session, session.begin():
             held = await reminders.finish(
                 session=session,
@@ -219,17 +291,7 @@ class Sweeper:
             )
             if held and outcome.after is not None:
                 await outcome.after(session)
-        if not held:
-            log.warning("reminder %s: claim lost before it was marked done", claim.id)
-            return
-        report.done += 1
-        if outcome.line:
-            report.sent.append(outcome.line)
-        if outcome.then is not None:
-            try:
-                await outcome.then()
-            except Exception:  # the reminder was delivered; a stale root message is logged
-                log.warning("reminder %s: follow-up failed", claim.id, exc_info=True)
+        await self._done(claim, outcome, held, report)
 
     async def _failed(
         self,

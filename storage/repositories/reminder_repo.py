@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.lifecycle import ReminderStatus
 from storage.db import insert_for
-from storage.models import Reminder
+from storage.models import Decision, Reminder
 
 LEASE = timedelta(minutes=10)
 """A claim older than this is abandoned (its sweeper died) and may be claimed again."""
@@ -181,6 +181,36 @@ async def claim_due(
     return sorted(claimed, key=lambda c: (c.due_at, c.id))
 
 
+@dataclass(frozen=True)
+class Subject:
+    """What the sweeper checks about a reminder's decision before delivering it."""
+
+    status: str
+    thread_ts: str | None
+
+
+async def subjects_of(
+    *, session: AsyncSession, claims: Sequence[Claimed]
+) -> dict[tuple[str, int], Subject]:
+    """The decisions of these claims, in one query, keyed by ``(team_id, decision_id)``; a
+    decision missing (or of another team) is absent."""
+    if not claims:
+        return {}
+    wanted = {(c.team_id, c.decision_id) for c in claims}
+    query = select(
+        col(Decision.team_id), col(Decision.id), col(Decision.status), col(Decision.thread_ts)
+    ).where(
+        col(Decision.id).in_({c.decision_id for c in claims}),
+        col(Decision.team_id).in_({c.team_id for c in claims}),
+    )
+    rows = (await session.exec(query)).all()
+    return {
+        (team_id, decision_id): Subject(status=status, thread_ts=thread_ts)
+        for team_id, decision_id, status, thread_ts in rows
+        if (team_id, decision_id) in wanted
+    }
+
+
 def _held(claim: Claimed, worker: str):
     return update(Reminder).where(
         col(Reminder.id) == claim.id,
@@ -217,6 +247,28 @@ async def finish(
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+async def finish_many(
+    *, session: AsyncSession, claims: Sequence[Claimed], worker: str, at: datetime, status: str
+) -> set[int]:
+    """``finish`` for many held reminders at once, in one statement, leaving their payloads as
+    saved. Returns the ids still held (the others' claims were lost)."""
+    if not claims:
+        return set()
+    statement = (
+        update(Reminder)
+        .where(
+            col(Reminder.id).in_([c.id for c in claims]),
+            # Scoped like ``_held``: each id's team is the one its claim returned.
+            col(Reminder.team_id).in_({c.team_id for c in claims}),
+            col(Reminder.claimed_by) == worker,
+            _PENDING,
+        )
+        .values(status=status, sent_at=at if status == ReminderStatus.SENT else None)
+        .returning(col(Reminder.id))
+    )
+    return set((await session.exec(statement)).scalars())  # type: ignore[call-overload]
+
+
 async def retry_or_fail(
     *,
     session: AsyncSession,
@@ -236,15 +288,19 @@ async def retry_or_fail(
     await session.exec(_held(claim, worker).values(**values))
 
 
-async def release(*, session: AsyncSession, worker: str) -> int:
+async def release(
+    *, session: AsyncSession, worker: str, claims: Sequence[Claimed] | None = None
+) -> int:
     """Hand back every reminder ``worker`` holds and hasn't finished (its process is stopping):
     pending and unclaimed again, so another sweeper takes it at once instead of after the lease.
     The attempt isn't counted (nothing failed), and the steps Slack already accepted stay in
-    the payload, so the next sweeper continues where this one stopped. Returns how many."""
+    the payload, so the next sweeper continues where this one stopped. Returns how many.
+    ``claims``: only these (the rest of a batch whose lease is running out)."""
+    statement = update(Reminder).where(col(Reminder.claimed_by) == worker, _PENDING)
+    if claims is not None:
+        statement = statement.where(col(Reminder.id).in_([c.id for c in claims]))
     result = await session.exec(
-        update(Reminder)
-        .where(col(Reminder.claimed_by) == worker, _PENDING)
-        .values(claimed_by=None, claimed_at=None, attempts=col(Reminder.attempts) - 1)
+        statement.values(claimed_by=None, claimed_at=None, attempts=col(Reminder.attempts) - 1)
     )
     return result.rowcount  # type: ignore[attr-defined]
 
