@@ -5,6 +5,7 @@ renderer; and ``/ragft export``'s upload to the decision's thread."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -21,6 +22,8 @@ log = logging.getLogger("ragft")
 UNANSWERED = (SlackApiError, aiohttp.ClientError, OSError, KeyError, TypeError)
 """What a failed or odd Slack answer raises; the export goes on without that name or link."""
 UNREACHABLE = (aiohttp.ClientError, OSError)
+UNREACHABLE_FOR = 60.0
+"""Seconds an export stops asking Slack after it couldn't be reached."""
 """Slack can't be reached: stop asking (``ragft export`` would wait on every name)."""
 
 NAME_TTL = 3600.0
@@ -49,12 +52,18 @@ class SlackDirectory:
         self.client = client
         self.names: TtlCache[str, str] = TtlCache(ttl=NAME_TTL, max_size=NAME_CACHE_SIZE)
         self.channels: TtlCache[str, str] = TtlCache(ttl=NAME_TTL, max_size=NAME_CACHE_SIZE)
-        self.reachable = True
+        self.unreachable_until = 0.0
+
+    @property
+    def reachable(self) -> bool:
+        """False for a minute after Slack couldn't be reached, so one export doesn't wait on
+        every lookup, and a later export asks again."""
+        return time.monotonic() >= self.unreachable_until
 
     def _failed(self, what: str, exc: Exception) -> None:
         log.warning("%s for an export failed: %s", what, type(exc).__name__)
         if isinstance(exc, UNREACHABLE):
-            self.reachable = False
+            self.unreachable_until = time.monotonic() + UNREACHABLE_FOR
 
     async def name(self, user_id: str) -> str | None:
         cached = self.names.get(user_id)
@@ -139,7 +148,9 @@ async def upload_adr(
         thread_ts=source.thread_ts,
         content=render_adr(facts, adr_format),
         filename=facts.file_name,
-        title=f"ADR {facts.number}: {' '.join(source.record.title.split())}"[:250],  # plain text
+        title=f"ADR {facts.number}: {' '.join(facts.people.humanize(source.record.title).split())}"[
+            :250
+        ],  # plain text, with names instead of mentions
         initial_comment=(
             f"Decision record for #{source.record.id} as an ADR ({FORMAT_LABELS[adr_format]}), "
             f"exported by <@{user_id}>."

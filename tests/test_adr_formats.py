@@ -76,6 +76,7 @@ def facts(names=None, **overrides) -> AdrFacts:
         ("Ünïcödé   tïtle", "unicode-title"),
         ("???", "decision"),
         ("word " * 40, "word-" * 11 + "word"),
+        ("Ask <@U0ZZZZZZZ9> about <#C0CHAN0001|billing>", "ask-about"),
     ],
 )
 def test_slugs_are_kebab_ascii_and_short(title, expected):
@@ -173,6 +174,13 @@ def test_log4brains_reads_the_bullets_between_the_title_and_the_first_h2():
     ]  # fmt: skip
     assert "- Status: rejected" in head
     assert "Supersedes [Old](0003-old.md)" in rendered
+
+
+def test_log4brains_deciders_keep_one_person_per_comma():
+    """log4brains splits ``- Deciders:`` on commas, so a name's own comma must not be one."""
+    rendered = render_adr(facts(names={ALICE: "Smith, Alice"}), AdrFormat.LOG4BRAINS)
+    [deciders] = [line for line in rendered.splitlines() if line.startswith("- Deciders:")]
+    assert deciders.removeprefix("- Deciders: ").split(", ")[0] == "Smith Alice"
 
 
 def test_adr_tools_numbers_the_title_and_the_links():

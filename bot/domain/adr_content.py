@@ -100,8 +100,9 @@ def title(facts: AdrFacts) -> str:
     return text(facts, facts.record.title)
 
 
-def names(facts: AdrFacts, names_: list[str]) -> str:
-    return ", ".join(inline(n) for n in names_) or "nobody"
+def names(facts: AdrFacts, names_: list[str], *, comma_free: bool = False) -> str:
+    shown = [" ".join(n.replace(",", " ").split()) if comma_free else n for n in names_]
+    return ", ".join(inline(n) for n in shown) or "nobody"
 
 
 def person(facts: AdrFacts, user_id: str | None) -> str:

@@ -25,7 +25,8 @@ def render_log4brains(facts: AdrFacts) -> str:
         "",
         f"- Status: {log4brains_status(facts)}",
         f"- Date: {facts.date}",
-        f"- Deciders: {names(facts, facts.decision_makers())}",
+        # log4brains splits Deciders on commas: a comma inside a name would make two people.
+        f"- Deciders: {names(facts, facts.decision_makers(), comma_free=True)}",
         f"- Tags: {tags}",
         "",
         *status_section(facts, facts.status_word().capitalize()),
