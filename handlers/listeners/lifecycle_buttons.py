@@ -100,6 +100,7 @@ async def delete_confirmed(
         **click.at(decision_id),
         user_id=click.user_id,
         is_admin=rt.admin_check(click.user_id),
+        tz_of=rt.tz_of,
     )
     posted = list(erased.message_ts)
     if erased.thread_ts:
@@ -114,7 +115,9 @@ async def delete_confirmed(
             if slack_error(exc) != "message_not_found":
                 kept += 1
                 log.info("chat.delete %s failed: %s", ts, slack_error(exc))
-    await _done(respond, confirm.deleted_text(erased.decision_id, erased.title, kept))
+    await _done(
+        respond, confirm.deleted_text(erased.decision_id, erased.title, kept, erased.restored)
+    )
 
 
 async def withdraw_answer(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:

@@ -13,7 +13,7 @@ from bot.services.default_decision import Choice
 from bot.services.lifecycle_actions import Removal
 from handlers.ui.blocks import Message, button, context, render, section
 from handlers.ui.ids import ActionId, action_id, pack
-from handlers.ui.mrkdwn import fit, mention, safe
+from handlers.ui.mrkdwn import fit, mention, safe, slack_date
 from storage.models import Decision
 
 BUTTON_VALUE = 2000
@@ -126,8 +126,16 @@ def withdrawn_note(decision: Decision, user_id: str) -> str:
     )
 
 
-def deleted_text(decision_id: int, title: str, kept: int) -> str:
+def deleted_text(decision_id: int, title: str, kept: int, restored: Decision | None = None) -> str:
     text = f"Deleted decision #{decision_id} “{safe(title, 200)}” and everything stored for it."
+    if restored is not None:
+        text += (
+            f" It had superseded decision #{restored.id} “{safe(restored.title, 200)}”, which is"
+            " decided again"
+        )
+        if restored.next_review_at is not None:
+            text += f"; its next review is on {slack_date(restored.next_review_at)}"
+        text += "."
     if kept:
         text += f" {_plural(kept, 'message')} in Slack couldn't be deleted; remove them by hand."
     return text
