@@ -25,7 +25,7 @@ from tests.test_error_analysis import (
     send_review,
 )
 from tests.test_error_analysis import start as start_analysis
-from tests.test_lifecycle import _in_modal, _review_modal, press
+from tests.test_lifecycle import _in_modal, _review_modal, posted, press
 from tests.test_slack_thread import start
 
 
@@ -119,3 +119,28 @@ async def test_deleting_an_open_rerun_leaves_its_predecessor_as_it_was(slack):
     assert "decided again" not in slack.replies(FACILITATOR)[-1]["text"]
     kept = await slack.decision(old)
     assert kept.status == "decided" and kept.next_review_at == before
+
+
+# A subcommand word opening a title ---------------------------------------------------------------
+
+
+async def test_a_capitalised_subcommand_word_opening_a_title_is_previewed_not_acted_on(slack):
+    decision_id = await start(slack)
+    before = len(posted(slack))
+    await slack.command("Rename tool for invoices")
+    assert (await slack.decision(decision_id)).title == "Support assistant for billing questions"
+    preview = slack.replies(FACILITATOR)[-1]
+    assert preview["response_type"] == "ephemeral"
+    assert "Did you mean `/ragft rename tool for invoices`?" in text_of(preview)
+
+    await slack.command("Log triage assistant for on-call")
+    assert "Did you mean `/ragft log triage assistant for on-call`?" in text_of(
+        slack.replies(FACILITATOR)[-1]
+    )
+    assert not [f for f in (await failures(slack)).values() if "triage" in f.explanation]
+    assert len(posted(slack)) == before  # nothing public
+
+    await press(slack, preview, ActionId.START_CONFIRMED)  # it was a title after all
+    assert (await slack.decision()).title == "Rename tool for invoices"
+    await slack.command(f"rename {decision_id} Billing v2")  # lower case still acts
+    assert (await slack.decision(decision_id)).title == "Billing v2"
