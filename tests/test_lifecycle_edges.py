@@ -5,12 +5,14 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlmodel import func, select
 
 from handlers.ui.ids import ActionId, action_id, pack
-from storage.models import AnalysisReading, AnalysisReadingHistory, Reminder
+from storage.models import AnalysisReading, AnalysisReadingHistory, Decision, Reminder
+from tests.fakes import signing
 from tests.slack_app import FACILITATOR, text_of
 from tests.test_error_analysis import (
     BEHAVIOR,
@@ -25,7 +27,7 @@ from tests.test_error_analysis import (
     send_review,
 )
 from tests.test_error_analysis import start as start_analysis
-from tests.test_lifecycle import _in_modal, _review_modal, posted, press
+from tests.test_lifecycle import _in_modal, _review_modal, button_of, posted, press
 from tests.test_slack_thread import start
 
 
@@ -144,3 +146,34 @@ async def test_a_capitalised_subcommand_word_opening_a_title_is_previewed_not_ac
     assert (await slack.decision()).title == "Rename tool for invoices"
     await slack.command(f"rename {decision_id} Billing v2")  # lower case still acts
     assert (await slack.decision(decision_id)).title == "Billing v2"
+
+
+# A double click on Start -------------------------------------------------------------------------
+
+
+async def test_start_pressed_twice_at_once_starts_one_decision(slack):
+    await slack.command("Chatbot")
+    preview = slack.replies(FACILITATOR)[-1]
+    found = button_of(preview, ActionId.START_CONFIRMED)
+    presses = [
+        signing.block_action(
+            action_id=found["action_id"], value=found["value"], user_id=FACILITATOR
+        )
+        for _ in range(2)
+    ]
+    await asyncio.gather(*(slack.action(p, settle=False) for p in presses))
+    await slack.idle()
+    roots = [p for p in posted(slack) if not p.get("thread_ts")]
+    assert len(roots) == 1 and "Chatbot" in text_of(roots[0])
+    async with slack.sessions() as session:
+        assert (await session.exec(select(func.count()).select_from(Decision))).one() == 1
+    said = [r.get("text") or "" for r in slack.replies(FACILITATOR)]
+    refused = [r for r in slack.replies(FACILITATOR) if "already started" in (r.get("text") or "")]
+    assert len(refused) == 1 and refused[0]["response_type"] == "ephemeral", said
+
+    await press(slack, preview, ActionId.START_CONFIRMED)  # later, again: still one
+    assert len([p for p in posted(slack) if not p.get("thread_ts")]) == 1
+    assert "already started" in slack.replies(FACILITATOR)[-1]["text"]
+    await slack.command("Chatbot")  # a new preview starts a new one
+    await press(slack, slack.replies(FACILITATOR)[-1], ActionId.START_CONFIRMED)
+    assert len([p for p in posted(slack) if not p.get("thread_ts")]) == 2

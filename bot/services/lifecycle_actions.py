@@ -16,12 +16,15 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain.errors import UserError
 from bot.domain.lifecycle import DecisionStatus, ReminderStatus
 from bot.domain.review_schedule import next_slot, review_due
 from bot.services import guards, review_routine
 from bot.services.default_decision import named_or_default
+from bot.services.stalled import watch_new_decision_in
+from bot.services.state import DecisionState, state_of
 from storage.models import Answer, Decision, FailureExample, Reminder
-from storage.repositories import decision_repo, reminder_repo
+from storage.repositories import decision_repo, event_repo, reminder_repo
 
 _TS = re.compile(r"^\d{6,12}\.\d{1,9}$")
 
@@ -240,3 +243,31 @@ async def _restore(session: AsyncSession, old: Decision, tz: str | None) -> Deci
     due = review_due(base, old.review_cadence_days, tz)
     await review_routine.schedule_review_in(session, old, due if due >= now else next_slot(now, tz))
     return old
+
+
+async def start_once(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    channel_id: str,
+    title: str,
+    facilitator_id: str,
+    nonce: str | None,
+) -> DecisionState:
+    """Start a decision from a preview's *Start*, once: a second press of the same button
+    (``nonce``, claimed like a Slack event id in the same transaction) is refused."""
+    async with session.begin():
+        event_id = f"start:{nonce}"
+        if nonce and not await event_repo.claim_event(
+            session=session, team_id=team_id, event_id=event_id
+        ):
+            raise UserError("That decision was already started: see its thread in the channel.")
+        decision = await decision_repo.create_decision(
+            session=session,
+            team_id=team_id,
+            channel_id=channel_id,
+            title=title,
+            facilitator_id=facilitator_id,
+        )
+        await watch_new_decision_in(session, decision)
+        return await state_of(session=session, decision=decision)

@@ -4,6 +4,7 @@ say what changed."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 
 from slack_sdk.models.blocks import ActionsBlock, Block
@@ -28,6 +29,11 @@ def _cancel() -> dict:
     return button("Cancel", action_id(ActionId.CANCEL), "cancel")
 
 
+START_NONCE_BYTES = 16
+"""The Start button's value opens with this many random bytes (hex): pressed twice, it starts
+one decision (``lifecycle_actions.start_once``)."""
+
+
 def start_preview(title: str, suggestion: str | None, *, unknown: bool = False) -> Message:
     """``Start a decision titled "remove 1" here?``, with the command it may have been."""
     blocks: list[Block] = []
@@ -39,7 +45,12 @@ def start_preview(title: str, suggestion: str | None, *, unknown: bool = False) 
     blocks.append(
         ActionsBlock(
             elements=[
-                button("Start", action_id(ActionId.START_CONFIRMED), title, style="primary"),
+                button(
+                    "Start",
+                    action_id(ActionId.START_CONFIRMED),
+                    pack(secrets.token_hex(START_NONCE_BYTES), title),
+                    style="primary",
+                ),
                 _cancel(),
             ]
         )
