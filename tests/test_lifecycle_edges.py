@@ -27,8 +27,8 @@ from tests.test_error_analysis import (
     send_review,
 )
 from tests.test_error_analysis import start as start_analysis
-from tests.test_lifecycle import _in_modal, _review_modal, button_of, posted, press
-from tests.test_slack_thread import start
+from tests.test_lifecycle import _in_modal, _review_modal, add_failures, button_of, posted, press
+from tests.test_slack_thread import PRIYA, start
 
 
 async def _read_one(slack) -> tuple[Any, int]:
@@ -177,3 +177,36 @@ async def test_start_pressed_twice_at_once_starts_one_decision(slack):
     await slack.command("Chatbot")  # a new preview starts a new one
     await press(slack, slack.replies(FACILITATOR)[-1], ActionId.START_CONFIRMED)
     assert len([p for p in posted(slack) if not p.get("thread_ts")]) == 2
+
+
+# A stale Confirm ---------------------------------------------------------------------------------
+
+
+async def test_confirm_on_a_confirmation_that_no_longer_holds_shows_a_fresh_one(slack):
+    decision_id = await start(slack)
+    await slack.click(ActionId.DECIDE, str(decision_id))
+    shown = slack.replies(FACILITATOR)[-1]
+    assert "The rule gives" in text_of(shown)
+    await add_failures(slack, decision_id, "didn't know the refund policy")
+    await slack.answer(decision_id, "problem_type", "behavior", user=PRIYA)
+
+    await press(slack, shown, ActionId.CONFIRM_DECIDE)
+    assert (await slack.decision(decision_id)).status == "open"  # nothing decided
+    fresh = slack.replies(FACILITATOR)[-1]
+    assert fresh["response_type"] == "ephemeral" and "Not decided" in text_of(fresh)
+    assert "changed since that confirmation" in text_of(fresh)
+    assert not [p for p in posted(slack) if "Verdict" in (p.get("text") or "")]
+
+    await press(slack, fresh, ActionId.CONFIRM_DECIDE)  # what it shows holds: it decides
+    assert slack.replies(FACILITATOR)[-1]["text"] == f"Decided #{decision_id}."
+    assert (await slack.decision(decision_id)).status == "decided"
+
+
+async def test_confirm_decides_when_nothing_changed_and_refuses_a_forged_fingerprint(slack):
+    decision_id = await start(slack)
+    await slack.click(ActionId.CONFIRM_DECIDE, f"{decision_id}|not-a-fingerprint")
+    assert "button" in slack.replies(FACILITATOR)[-1]["text"].lower()
+    assert (await slack.decision(decision_id)).status == "open"
+    await slack.click(ActionId.DECIDE, str(decision_id))
+    await press(slack, slack.replies(FACILITATOR)[-1], ActionId.CONFIRM_DECIDE)
+    assert (await slack.decision(decision_id)).status == "decided"
