@@ -98,6 +98,8 @@ async def test_deleting_a_decided_rerun_puts_the_decision_it_superseded_back(sla
     assert (await slack.decision(old)).status == "superseded"
 
     await slack.command(f"delete {new}")
+    asked = text_of(slack.replies(FACILITATOR)[-1])
+    assert f"It re-ran #{old}" in asked and "decided again, and its reviews resume" in asked
     await press(slack, slack.replies(FACILITATOR)[-1], ActionId.DELETE_CONFIRMED)
     said = slack.replies(FACILITATOR)[-1]["text"]
     assert f"superseded decision #{old}" in said and "decided again" in said
@@ -117,6 +119,7 @@ async def test_deleting_an_open_rerun_leaves_its_predecessor_as_it_was(slack):
     await slack.click(ActionId.RERUN, str(old))
     new = (await slack.decision()).id
     await slack.command(f"delete {new}")
+    assert "re-ran" not in text_of(slack.replies(FACILITATOR)[-1])
     await press(slack, slack.replies(FACILITATOR)[-1], ActionId.DELETE_CONFIRMED)
     assert "decided again" not in slack.replies(FACILITATOR)[-1]["text"]
     kept = await slack.decision(old)

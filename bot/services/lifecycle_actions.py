@@ -47,6 +47,8 @@ class Removal:
     answers: int
     failures: int
     reminders: int
+    restores: Decision | None = None
+    """The decision this decided re-run superseded: deleting it puts that one back in force."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,7 @@ async def removal_preview(
             answers=await _count(session, Answer, team_id, decision.id),
             failures=await _count(session, FailureExample, team_id, decision.id),
             reminders=await _count(session, Reminder, team_id, decision.id, pending),
+            restores=await _restorable(session, decision, lock=False),
         )
 
 
@@ -220,7 +223,9 @@ async def delete(
         return Erased(**shown, message_ts=list(dict.fromkeys(posted)), restored=restored)
 
 
-async def _restorable(session: AsyncSession, decision: Decision) -> Decision | None:
+async def _restorable(
+    session: AsyncSession, decision: Decision, *, lock: bool = True
+) -> Decision | None:
     """The decision this decided re-run superseded, if it still is."""
     if decision.supersedes_id is None or decision.status != DecisionStatus.DECIDED:
         return None
@@ -228,7 +233,7 @@ async def _restorable(session: AsyncSession, decision: Decision) -> Decision | N
         session=session,
         team_id=decision.team_id,
         decision_id=decision.supersedes_id,
-        for_update=True,
+        for_update=lock,
     )
     return old if old is not None and old.status == DecisionStatus.SUPERSEDED else None
 

@@ -88,6 +88,11 @@ def delete_confirm(removal: Removal) -> Message:
         f"{_plural(removal.reminders, 'pending reminder')}, its owners and its record, and "
         "deletes ragft's messages in its thread. It can't be undone."
     )
+    if removal.restores is not None:
+        text += (
+            f" It re-ran {_named(removal.restores)}, which it superseded: that one is decided "
+            "again, and its reviews resume."
+        )
     confirm = button(
         f"Delete #{decision.id}",
         action_id(ActionId.DELETE_CONFIRMED),
