@@ -63,6 +63,19 @@ from bot.domain.review_schedule import Cadence
             {"decision_id": 3, "cadence": Cadence.HALF_YEARLY},
         ),
         ("cadence Monthly", Subcommand.CADENCE, {"cadence": Cadence.MONTHLY}),
+        (  # a capitalised subcommand word may open a title: previewed, nothing acts
+            "Rename tool for invoices",
+            Subcommand.START,
+            {"title": "Rename tool for invoices", "confirm": True},
+        ),
+        (
+            "Log triage assistant for on-call",
+            Subcommand.START,
+            {"confirm": True, "suggestion": "log triage assistant for on-call"},
+        ),
+        ("Delete 5", Subcommand.START, {"confirm": True, "suggestion": "delete 5"}),
+        ("New hire onboarding", Subcommand.START, {"title": "New hire onboarding"}),
+        ("Status", Subcommand.STATUS, {"decision_id": None}),  # one word: nothing to title
     ],
 )
 def test_commands_parse(text: str, kind: Subcommand, fields: dict):

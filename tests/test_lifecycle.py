@@ -11,7 +11,7 @@ from sqlmodel import SQLModel, func, select
 
 from handlers.ui.ids import ActionId, CallbackId, InputId, action_id, pack
 from storage.models import AnswerAudit, Decision, Reminder
-from storage.repositories.decision_repo import tables_of_a_decision
+from storage.repositories.decision_repo import rows_of_a_decision, tables_of_a_decision
 from tests.fakes import signing
 from tests.slack_app import CHANNEL, FACILITATOR, text_of
 from tests.test_slack_thread import MARCO, PRIYA, SAM, start
@@ -190,9 +190,16 @@ async def test_delete_names_what_goes_then_erases_every_row_and_the_thread(slack
     await press(slack, confirm, ActionId.DELETE_CONFIRMED)
     assert (await slack.decision(decision_id)) is None
     async with slack.sessions() as session:
-        for table, column in tables_of_a_decision():
-            query = select(func.count()).select_from(table).where(column == decision_id)
-            assert (await session.exec(query)).one() == 0, table.name
+        for table, leads in tables_of_a_decision():
+            for fk in leads:  # no row is left naming a row that was erased
+                parent = fk.column.table
+                orphan = ~sa.exists().where(parent.c[fk.column.name] == fk.parent)
+                query = select(func.count()).select_from(table).where(orphan)
+                assert (await session.exec(query)).one() == 0, table.name
+            if "decision_id" in table.c:
+                query = select(func.count()).select_from(table)
+                query = query.where(table.c.decision_id == decision_id)
+                assert (await session.exec(query)).one() == 0, table.name
         assert (await session.exec(select(func.count()).select_from(AnswerAudit))).one() == 0
     assert slack.fake.messages(CHANNEL, thread_ts=thread_ts) == []  # root, questions, verdict…
     assert "Deleted decision" in slack.replies(FACILITATOR)[-1]["text"]
@@ -201,15 +208,25 @@ async def test_delete_names_what_goes_then_erases_every_row_and_the_thread(slack
 
 
 def test_every_table_that_names_a_decision_is_erased_with_it():
-    """A table added later with a decision_id is caught by the delete, as long as it declares
-    the foreign key (this test makes sure it does)."""
-    covered = {table.name for table, _ in tables_of_a_decision()}
+    """A table added later with a decision_id, or naming rows of a table that does, is caught
+    by the delete, as long as it declares the foreign key (this test makes sure it does)."""
+    found = tables_of_a_decision()
+    covered = {table.name for table, _ in found}
     for table in SQLModel.metadata.sorted_tables:
         if "decision_id" in table.c and table.name != Decision.__tablename__:
             assert table.name in covered, f"{table.name}.decision_id has no foreign key"
+        for fk in table.foreign_keys:  # indirect: it names rows that are erased
+            if fk.column.table.name in covered and table.name != Decision.__tablename__:
+                assert table.name in covered, f"{table.name}.{fk.parent.name} is not erased"
     assert {"answer", "answeraudit", "ownerassignment", "failureexample", "reminder"} <= covered
-    assert "contexttest" in covered
-    assert all(isinstance(column, sa.Column) for _, column in tables_of_a_decision())
+    assert {"contexttest", "analysissession"} <= covered
+    assert {"analysisreading", "analysisreadinghistory"} <= covered  # only through others
+    order = [table.name for table, _ in found]  # dependents first
+    assert order.index("analysisreading") < order.index("failureexample")
+    assert order.index("analysisreading") < order.index("analysissession")
+    clauses = rows_of_a_decision(team_id="T1", decision_id=1)
+    assert [t.name for t, _ in clauses] == order
+    assert all(isinstance(clause, sa.ColumnElement) for _, clause in clauses)
 
 
 # The one default --------------------------------------------------------------------------------

@@ -98,6 +98,14 @@ def parse_command(text: str) -> Command:
         return Command(Subcommand.HELP)
     head, _, rest = text.partition(" ")
     kind = _ALIASES.get(head.lower())
+    if kind is not None and rest and head[:1].isupper():
+        # "Rename tool for invoices", "Log triage assistant": likely a title, so nothing acts
+        return Command(
+            Subcommand.START,
+            title=_start(text).title,
+            confirm=True,
+            suggestion=f"{head.lower()} {rest}",
+        )
     if kind is None:
         suggestion = suggest(head, rest)
         if " " not in text and _LOOKS_LIKE_SUBCOMMAND.match(text):

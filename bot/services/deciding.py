@@ -6,6 +6,7 @@ nothing is decided: the decision stays open and a follow-up is scheduled for the
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,6 +38,24 @@ class Decided:
     state: DecisionState
     superseded: Decision | None
     """The decision this one re-ran, now superseded (None when it re-ran nothing)."""
+
+
+@dataclass(frozen=True)
+class Changed:
+    """Confirm pressed on a confirmation that no longer shows what the rule sees: nothing is
+    decided; ``state`` is what it sees now, for a fresh confirmation."""
+
+    state: DecisionState
+
+
+def fingerprint(state: DecisionState) -> str:
+    """What a confirmation shows, in short: the rule's verdict, the failure counts and the
+    answers. Confirm decides only if it is unchanged."""
+    shown = repr((state.recommendation.verdict, state.failures, state.answers))
+    return hashlib.sha256(shown.encode()).hexdigest()[:FINGERPRINT_LENGTH]
+
+
+FINGERPRINT_LENGTH = 16
 
 
 @dataclass(frozen=True)
@@ -80,10 +99,13 @@ async def decide(
     is_admin: guards.AdminCheck,
     tz_of: TimezoneOf,
     now: datetime | None = None,
-) -> Decided | NotReady:
+    shown: str | None = None,
+) -> Decided | NotReady | Changed:
     """Record the rule's verdict with the snapshot it was made on, schedule the first review,
     queue the verdict message (an outbox row) and retire the decision this one re-ran, all in
-    one transaction: a crash after it can't leave a decision without a review or a verdict."""
+    one transaction: a crash after it can't leave a decision without a review or a verdict.
+    ``shown`` is the ``fingerprint`` of what the confirmation showed: if the state has changed
+    since, nothing is decided (``Changed``)."""
     now = now or utcnow()
     async with session.begin():
         decision = await open_decision(
@@ -102,6 +124,8 @@ async def decide(
             for_update=True,
         )
         state = await state_of(session=session, decision=decision)
+        if shown is not None and shown != fingerprint(state):
+            return Changed(state=state)
         if state.recommendation.verdict == Verdict.NOT_READY:
             follow_up = now + timedelta(days=FOLLOW_UP_DAYS)
             await reminder_repo.schedule(

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain.errors import UserError
 from bot.domain.lifecycle import DecisionStatus, ReminderStatus
-from bot.services import guards
+from bot.domain.review_schedule import next_slot, review_due
+from bot.services import guards, review_routine
 from bot.services.default_decision import named_or_default
+from bot.services.stalled import watch_new_decision_in
+from bot.services.state import DecisionState, state_of
 from storage.models import Answer, Decision, FailureExample, Reminder
-from storage.repositories import decision_repo, reminder_repo
+from storage.repositories import decision_repo, event_repo, reminder_repo
 
 _TS = re.compile(r"^\d{6,12}\.\d{1,9}$")
 
@@ -42,6 +47,8 @@ class Removal:
     answers: int
     failures: int
     reminders: int
+    restores: Decision | None = None
+    """The decision this decided re-run superseded: deleting it puts that one back in force."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,8 @@ class Erased:
     thread_ts: str | None
     message_ts: list[str]
     """The bot's messages known for it, root last: what to delete in Slack."""
+    restored: Decision | None = None
+    """The decision it re-ran and had superseded, decided again now that it is gone."""
 
 
 async def _authorised(
@@ -164,6 +173,7 @@ async def removal_preview(
             answers=await _count(session, Answer, team_id, decision.id),
             failures=await _count(session, FailureExample, team_id, decision.id),
             reminders=await _count(session, Reminder, team_id, decision.id, pending),
+            restores=await _restorable(session, decision, lock=False),
         )
 
 
@@ -186,11 +196,15 @@ async def delete(
     decision_id: int,
     user_id: str,
     is_admin: guards.AdminCheck,
+    tz_of: review_routine.TimezoneOf | None = None,
 ) -> Erased:
     """Erase the decision and every row that references it (``decision_repo.erase_decision``).
-    Returns what Slack still shows of it, for the caller to delete there."""
+    Returns what Slack still shows of it, for the caller to delete there. A decided re-run's
+    predecessor, superseded by it, is decided again and its review rescheduled (in the
+    facilitator's ``tz_of``)."""
     where = {"team_id": team_id, "channel_id": channel_id, "decision_id": decision_id}
-    await _authorised(session, where, user_id, is_admin, DELETE)
+    found = await _authorised(session, where, user_id, is_admin, DELETE)
+    tz = await tz_of(found.facilitator_id) if tz_of and found.supersedes_id else None
     async with session.begin():
         decision = await _locked(session, team_id, channel_id, decision_id)
         reminders = await reminder_repo.list_for_decision(
@@ -200,12 +214,65 @@ async def delete(
         posted += [ts for ts in decision.message_ts.values() if ts != decision.thread_ts]
         if decision.thread_ts:
             posted.append(decision.thread_ts)
-        erased = Erased(
-            decision_id=decision_id,
-            title=decision.title,
-            channel_id=decision.channel_id,
-            thread_ts=decision.thread_ts,
-            message_ts=list(dict.fromkeys(posted)),
-        )
+        shown = {"decision_id": decision_id, "title": decision.title}
+        shown |= {"channel_id": decision.channel_id, "thread_ts": decision.thread_ts}
+        restored = await _restorable(session, decision)
         await decision_repo.erase_decision(session=session, decision=decision)
-        return erased
+        if restored is not None:
+            restored = await _restore(session, restored, tz)
+        return Erased(**shown, message_ts=list(dict.fromkeys(posted)), restored=restored)
+
+
+async def _restorable(
+    session: AsyncSession, decision: Decision, *, lock: bool = True
+) -> Decision | None:
+    """The decision this decided re-run superseded, if it still is."""
+    if decision.supersedes_id is None or decision.status != DecisionStatus.DECIDED:
+        return None
+    old = await decision_repo.get_decision(
+        session=session,
+        team_id=decision.team_id,
+        decision_id=decision.supersedes_id,
+        for_update=lock,
+    )
+    return old if old is not None and old.status == DecisionStatus.SUPERSEDED else None
+
+
+async def _restore(session: AsyncSession, old: Decision, tz: str | None) -> Decision:
+    """Put a superseded decision back in force, its review a cadence after its last one (or
+    its decision), or the next 10:00 if that has passed."""
+    old.status = DecisionStatus.DECIDED
+    session.add(old)
+    now = datetime.now(UTC)
+    base = old.last_reviewed_at or old.decided_at or now
+    due = review_due(base, old.review_cadence_days, tz)
+    await review_routine.schedule_review_in(session, old, due if due >= now else next_slot(now, tz))
+    return old
+
+
+async def start_once(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    channel_id: str,
+    title: str,
+    facilitator_id: str,
+    nonce: str | None,
+) -> DecisionState:
+    """Start a decision from a preview's *Start*, once: a second press of the same button
+    (``nonce``, claimed like a Slack event id in the same transaction) is refused."""
+    async with session.begin():
+        event_id = f"start:{nonce}"
+        if nonce and not await event_repo.claim_event(
+            session=session, team_id=team_id, event_id=event_id
+        ):
+            raise UserError("That decision was already started: see its thread in the channel.")
+        decision = await decision_repo.create_decision(
+            session=session,
+            team_id=team_id,
+            channel_id=channel_id,
+            title=title,
+            facilitator_id=facilitator_id,
+        )
+        await watch_new_decision_in(session, decision)
+        return await state_of(session=session, decision=decision)

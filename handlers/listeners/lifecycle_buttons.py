@@ -4,6 +4,7 @@ teammate withdrawing their own answer, and clearing an owner from *Review & corr
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -18,11 +19,12 @@ from handlers.slack_calls import post_message, slack_error
 from handlers.thread import post_thread, refresh
 from handlers.ui import confirm_messages as confirm
 from handlers.ui import decision_modals as modals
-from handlers.ui.ids import ActionId, matcher
+from handlers.ui.ids import SEPARATOR, ActionId, matcher
 
 log = logging.getLogger("ragft")
 
 REVIEW_LIMIT = 45
+_NONCE = re.compile(f"[0-9a-f]{{{2 * confirm.START_NONCE_BYTES}}}")
 
 
 async def _done(respond: AsyncRespond, text: str | None = None) -> None:
@@ -38,16 +40,20 @@ async def start_confirmed(
 ) -> None:
     await ack()
     rt, click = runtime_of(context), payloads.in_channel(payloads.click_of(body))
-    title = parse_command(f"start {click.value}").title or ""
-    await _done(respond)
+    nonce, _, value = click.value.partition(SEPARATOR)
+    if not _NONCE.fullmatch(nonce):  # a preview from before Start carried a nonce
+        nonce, value = "", click.value
+    title = parse_command(f"start {value}").title or ""
     assert click.channel_id is not None
     state = await rt.call(
-        decision_records.start_decision,
+        lifecycle_actions.start_once,
         team_id=click.team_id,
         channel_id=click.channel_id,
         title=title,
         facilitator_id=click.user_id,
+        nonce=nonce or None,
     )
+    await _done(respond)
     await post_thread(rt, state)
 
 
@@ -100,6 +106,7 @@ async def delete_confirmed(
         **click.at(decision_id),
         user_id=click.user_id,
         is_admin=rt.admin_check(click.user_id),
+        tz_of=rt.tz_of,
     )
     posted = list(erased.message_ts)
     if erased.thread_ts:
@@ -114,7 +121,9 @@ async def delete_confirmed(
             if slack_error(exc) != "message_not_found":
                 kept += 1
                 log.info("chat.delete %s failed: %s", ts, slack_error(exc))
-    await _done(respond, confirm.deleted_text(erased.decision_id, erased.title, kept))
+    await _done(
+        respond, confirm.deleted_text(erased.decision_id, erased.title, kept, erased.restored)
+    )
 
 
 async def withdraw_answer(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:

@@ -4,6 +4,7 @@ say what changed."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 
 from slack_sdk.models.blocks import ActionsBlock, Block
@@ -13,7 +14,7 @@ from bot.services.default_decision import Choice
 from bot.services.lifecycle_actions import Removal
 from handlers.ui.blocks import Message, button, context, render, section
 from handlers.ui.ids import ActionId, action_id, pack
-from handlers.ui.mrkdwn import fit, mention, safe
+from handlers.ui.mrkdwn import fit, mention, safe, slack_date
 from storage.models import Decision
 
 BUTTON_VALUE = 2000
@@ -28,6 +29,11 @@ def _cancel() -> dict:
     return button("Cancel", action_id(ActionId.CANCEL), "cancel")
 
 
+START_NONCE_BYTES = 16
+"""The Start button's value opens with this many random bytes (hex): pressed twice, it starts
+one decision (``lifecycle_actions.start_once``)."""
+
+
 def start_preview(title: str, suggestion: str | None, *, unknown: bool = False) -> Message:
     """``Start a decision titled "remove 1" here?``, with the command it may have been."""
     blocks: list[Block] = []
@@ -39,7 +45,12 @@ def start_preview(title: str, suggestion: str | None, *, unknown: bool = False) 
     blocks.append(
         ActionsBlock(
             elements=[
-                button("Start", action_id(ActionId.START_CONFIRMED), title, style="primary"),
+                button(
+                    "Start",
+                    action_id(ActionId.START_CONFIRMED),
+                    pack(secrets.token_hex(START_NONCE_BYTES), title),
+                    style="primary",
+                ),
                 _cancel(),
             ]
         )
@@ -77,6 +88,11 @@ def delete_confirm(removal: Removal) -> Message:
         f"{_plural(removal.reminders, 'pending reminder')}, its owners and its record, and "
         "deletes ragft's messages in its thread. It can't be undone."
     )
+    if removal.restores is not None:
+        text += (
+            f" It re-ran {_named(removal.restores)}, which it superseded: that one is decided "
+            "again, and its reviews resume."
+        )
     confirm = button(
         f"Delete #{decision.id}",
         action_id(ActionId.DELETE_CONFIRMED),
@@ -126,8 +142,16 @@ def withdrawn_note(decision: Decision, user_id: str) -> str:
     )
 
 
-def deleted_text(decision_id: int, title: str, kept: int) -> str:
+def deleted_text(decision_id: int, title: str, kept: int, restored: Decision | None = None) -> str:
     text = f"Deleted decision #{decision_id} “{safe(title, 200)}” and everything stored for it."
+    if restored is not None:
+        text += (
+            f" It had superseded decision #{restored.id} “{safe(restored.title, 200)}”, which is"
+            " decided again"
+        )
+        if restored.next_review_at is not None:
+            text += f"; its next review is on {slack_date(restored.next_review_at)}"
+        text += "."
     if kept:
         text += f" {_plural(kept, 'message')} in Slack couldn't be deleted; remove them by hand."
     return text

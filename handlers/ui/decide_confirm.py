@@ -9,11 +9,17 @@ from slack_sdk.models.blocks import ActionsBlock, Block
 
 from bot.domain.outcome import FOLLOW_UP_DAYS, unanswered_line
 from bot.domain.questions import QUESTIONS, VERDICT_LABELS, Verdict
+from bot.services.deciding import fingerprint
 from bot.services.state import DecisionState
 from handlers.ui.blocks import Message, button, condition_line, render, section
-from handlers.ui.ids import ActionId, action_id
+from handlers.ui.ids import ActionId, action_id, pack
 from handlers.ui.mrkdwn import mention, safe, slack_date
 from handlers.ui.question_messages import QUESTION_PROGRESS, failure_tally
+
+CHANGED_NOTE = (
+    "⚠️ Not decided: answers or failures changed since that confirmation. Here is what the rule "
+    "sees now."
+)
 
 
 def unanswered(state: DecisionState) -> list[int]:
@@ -21,9 +27,13 @@ def unanswered(state: DecisionState) -> list[int]:
     return [q.number for q in QUESTIONS if not QUESTION_PROGRESS[q.key](state)[0]]
 
 
-def confirm_message(state: DecisionState) -> Message:
+def confirm_message(state: DecisionState, *, changed: bool = False) -> Message:
+    """``changed``: Confirm was pressed on an older confirmation, and what the rule sees has
+    changed since; this one shows it now."""
     rec = state.recommendation
     lines = [f"*Decide #{state.id}, {safe(state.decision.title, 200)}?*"]
+    if changed:
+        lines.insert(0, CHANGED_NOTE)
     lines.append(f"The rule gives: *{VERDICT_LABELS[rec.verdict]}*")
     unmet = [c for c in rec.conditions if not c.holds]
     if unmet:
@@ -39,7 +49,12 @@ def confirm_message(state: DecisionState) -> Message:
         section("\n\n".join(lines)),
         ActionsBlock(
             elements=[
-                button("Confirm", action_id(ActionId.CONFIRM_DECIDE), str(state.id), "primary"),
+                button(
+                    "Confirm",
+                    action_id(ActionId.CONFIRM_DECIDE),
+                    pack(state.id, fingerprint(state)),
+                    "primary",
+                ),
                 button("Cancel", action_id(ActionId.CANCEL_DECIDE), str(state.id)),
             ]
         ),

@@ -193,29 +193,51 @@ async def latest_decided(
     return (await session.exec(query)).first()
 
 
-def tables_of_a_decision() -> list[tuple[sa.Table, sa.Column]]:
-    """Every table (but the decision's own) with a column referencing a decision, dependents
-    first: what erasing a decision must empty, including tables added later."""
-    found = []
-    for table in reversed(SQLModel.metadata.sorted_tables):
-        if table.name == Decision.__tablename__:
+def tables_of_a_decision() -> list[tuple[sa.Table, list[sa.ForeignKey]]]:
+    """Every table (but the decision's own) whose rows reference a decision, directly or through
+    other tables' rows, with the foreign keys that lead there; dependents first: what erasing a
+    decision must empty, in order, including tables added later."""
+    reached = {Decision.__tablename__}
+    found: list[tuple[sa.Table, list[sa.ForeignKey]]] = []
+    for table in SQLModel.metadata.sorted_tables:  # parents before the tables naming them
+        if table.name in reached:
             continue
-        for column in table.columns:
-            if any(fk.column.table.name == Decision.__tablename__ for fk in column.foreign_keys):
-                found.append((table, column))
-    return found
+        leads = [fk for fk in table.foreign_keys if fk.column.table.name in reached]
+        if leads:
+            reached.add(table.name)
+            found.append((table, leads))
+    return list(reversed(found))
+
+
+def rows_of_a_decision(
+    *, team_id: str, decision_id: int
+) -> list[tuple[sa.Table, sa.ColumnElement[bool]]]:
+    """For each table of ``tables_of_a_decision``, which of its rows belong to this decision
+    (they reference its row, or rows that do)."""
+    decision = Decision.__table__  # type: ignore[attr-defined]
+    where: dict[str, sa.ColumnElement[bool]] = {
+        decision.name: sa.and_(decision.c.id == decision_id, decision.c.team_id == team_id)
+    }
+    ordered = list(reversed(tables_of_a_decision()))  # parents first, to build on them
+    for table, leads in ordered:
+        chosen = [
+            fk.parent.in_(sa.select(fk.column).where(where[fk.column.table.name])) for fk in leads
+        ]
+        clause = sa.or_(*chosen)
+        if "team_id" in table.c:
+            clause = sa.and_(clause, table.c.team_id == team_id)
+        where[table.name] = clause
+    return [(table, where[table.name]) for table, _ in reversed(ordered)]
 
 
 async def erase_decision(*, session: AsyncSession, decision: Decision) -> None:
-    """Delete the decision and every row that references it. A re-run that pointed at it keeps
-    its own rows and loses only the pointer."""
+    """Delete the decision and every row that references it, directly or through other rows
+    (dependents first). A re-run that pointed at it keeps its own rows and loses only the
+    pointer."""
     assert decision.id is not None
     team_id = decision.team_id
-    for table, column in tables_of_a_decision():
-        statement = sa.delete(table).where(column == decision.id)
-        if "team_id" in table.c:
-            statement = statement.where(table.c.team_id == team_id)
-        await session.exec(statement)  # type: ignore[call-overload]
+    for table, clause in rows_of_a_decision(team_id=team_id, decision_id=decision.id):
+        await session.exec(sa.delete(table).where(clause))  # type: ignore[call-overload]
     await session.exec(
         sa.update(Decision)  # type: ignore[call-overload]
         .where(col(Decision.team_id) == team_id, col(Decision.supersedes_id) == decision.id)

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import func, or_
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.failure_dedup import FailureSource, dedup_key
@@ -229,6 +230,13 @@ async def delete_failure(
     failure = await get_failure(session=session, team_id=team_id, failure_id=failure_id)
     if failure is None or failure.decision_id != decision_id:
         return None
+    for table in SQLModel.metadata.sorted_tables:  # its readings in an error analysis, …
+        for fk in table.foreign_keys:
+            if fk.column.table.name == FailureExample.__tablename__:
+                statement = sa.delete(table).where(fk.parent == failure_id)
+                if "team_id" in table.c:
+                    statement = statement.where(table.c.team_id == team_id)
+                await session.exec(statement)  # type: ignore[call-overload]
     await session.delete(failure)
     await session.flush()
     return failure
