@@ -111,6 +111,62 @@ async def test_uninstalling_an_org_wide_install_deletes_every_workspace_of_the_o
     assert await rows_per_table(sessions, T1) == outside
 
 
+def own_install_command(*, text: str, team_id: str, enterprise_id: str, response_url: str):
+    """A slash command from a workspace of an org that installed ragft itself."""
+    from urllib.parse import parse_qs, urlencode
+
+    body, _ = signing.slash_command(text=text, team_id=team_id, response_url=response_url)
+    fields = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
+    fields.update(enterprise_id=enterprise_id, is_enterprise_install="false")
+    raw = urlencode(fields).encode()
+    return raw, {"Content-Type": signing.FORM, **signing.sign(raw)}
+
+
+async def test_an_org_wide_uninstall_keeps_a_workspace_that_installed_ragft_itself(
+    dist, fake_slack, sessions
+):
+    await dist.install(None, enterprise_id=ORG, is_enterprise_install=True)
+    await dist.install(G2, enterprise_id=ORG)  # G2 also added ragft on its own
+    await dist.post(
+        grid_command(
+            text="start Grid G1",
+            team_id=G1,
+            enterprise_id=ORG,
+            response_url=fake_slack.response_url("g1"),
+        )
+    )
+    await dist.post(
+        own_install_command(
+            text="start Workspace level G2",
+            team_id=G2,
+            enterprise_id=ORG,
+            response_url=fake_slack.response_url("g2"),
+        )
+    )
+    theirs = await rows_per_table(sessions, G2)
+    assert theirs["decision"] == 1 and theirs["slack_installations"] == 1
+
+    event = grid_event(
+        {"type": "app_uninstalled"}, event_id="EvOrg2", team_id=G1, enterprise_id=ORG
+    )
+    assert (await dist.post(event)).status_code == 200
+
+    assert set((await rows_per_table(sessions, G1)).values()) == {0}
+    assert await installations(sessions, enterprise_id=ORG, team_id=None) == 0
+    assert await rows_per_table(sessions, G2) == theirs
+    # and G2 carries on with its own token
+    before = len(fake_slack.calls)
+    await dist.post(
+        own_install_command(
+            text="list", team_id=G2, enterprise_id=ORG, response_url=fake_slack.response_url("l")
+        )
+    )
+    assert "Workspace level G2" in text_of(fake_slack.calls_to("response_url")[-1].args)
+    assert {c.token for c in fake_slack.calls[before:] if c.method != "response_url"} <= {
+        fake_slack.tokens_of(G2, ORG)[0]
+    }
+
+
 async def test_revoked_tokens_are_deleted_but_the_decisions_stay(dist, sessions):
     await dist.install(T1)
     await busy_workspace(dist, T1)

@@ -40,13 +40,18 @@ async def purge_enterprise(
     *, session: AsyncSession, enterprise_id: str, team_ids: list[str] | None = None
 ) -> dict[str, int]:
     """An org-wide install removed: the org's installation, and every row of each of its
-    workspaces (those ragft has seen, plus ``team_ids``), in one transaction."""
+    workspaces (those ragft has seen, plus ``team_ids``), in one transaction. A workspace that
+    also installed ragft itself keeps everything: it is still using its own installation."""
     totals: dict[str, int] = {}
     async with session.begin():
         known = await workspace_repo.teams_of_enterprise(
             session=session, enterprise_id=enterprise_id
         )
-        for team_id in sorted(set(known) | set(team_ids or ())):
+        teams = sorted(set(known) | set(team_ids or ()))
+        own = await workspace_repo.teams_with_own_install(session=session, team_ids=teams)
+        if own:
+            log.info("org %s: kept %d workspaces with their own install", enterprise_id, len(own))
+        for team_id in (t for t in teams if t not in own):
             counts = await workspace_repo.delete_team_rows(session=session, team_id=team_id)
             for table, count in counts.items():
                 totals[table] = totals.get(table, 0) + count

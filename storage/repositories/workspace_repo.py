@@ -43,6 +43,23 @@ async def teams_of_enterprise(*, session: AsyncSession, enterprise_id: str) -> l
     return sorted((await session.execute(query)).scalars().all())
 
 
+def _teams_installed(connection: Connection, team_ids: list[str]) -> set[str]:
+    if "slack_installations" not in set(sa.inspect(connection).get_table_names()):
+        return set()
+    table = sa.table("slack_installations", sa.column("team_id"))
+    query = sa.select(table.c.team_id).where(table.c.team_id.in_(team_ids)).distinct()
+    return set(connection.execute(query).scalars().all())
+
+
+async def teams_with_own_install(*, session: AsyncSession, team_ids: list[str]) -> set[str]:
+    """Those of ``team_ids`` that installed ragft themselves (an installation row with their
+    team id, which an org-wide install's rows never have)."""
+    if not team_ids:
+        return set()
+    connection = await session.connection()
+    return await connection.run_sync(_teams_installed, team_ids)
+
+
 def _tables(connection: Connection) -> list[sa.Table]:
     """Every table in the database, children before their parents."""
     metadata = sa.MetaData()
