@@ -167,6 +167,42 @@ async def test_an_org_wide_uninstall_keeps_a_workspace_that_installed_ragft_itse
     }
 
 
+async def test_removing_the_org_install_from_one_workspace_deletes_that_workspaces_data(
+    dist, fake_slack, sessions
+):
+    await dist.install(None, enterprise_id=ORG, is_enterprise_install=True)
+    for team in (G1, G2):
+        await dist.post(
+            grid_command(
+                text=f"start Grid {team}",
+                team_id=team,
+                enterprise_id=ORG,
+                response_url=fake_slack.response_url(team),
+            )
+        )
+        assert (await rows_per_table(sessions, team))["decision"] == 1
+    kept = await rows_per_table(sessions, G2)
+
+    event = grid_event(
+        {"type": "team_access_revoked", "team_ids": [G1, "not a team", 7]},
+        event_id="EvRevokedTeam1",
+        team_id=G1,
+        enterprise_id=ORG,
+    )
+    assert (await dist.post(event)).status_code == 200
+
+    assert set((await rows_per_table(sessions, G1)).values()) == {0}
+    assert await rows_per_table(sessions, G2) == kept
+    assert await installations(sessions, enterprise_id=ORG, team_id=None) == 1
+    # the org's other workspace still works on the org-wide install
+    await dist.post(
+        grid_command(
+            text="list", team_id=G2, enterprise_id=ORG, response_url=fake_slack.response_url("l2")
+        )
+    )
+    assert "Grid T0GRIDWS002" in text_of(fake_slack.calls_to("response_url")[-1].args)
+
+
 async def test_revoked_tokens_are_deleted_but_the_decisions_stay(dist, sessions):
     await dist.install(T1)
     await busy_workspace(dist, T1)

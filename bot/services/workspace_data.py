@@ -62,6 +62,25 @@ async def purge_enterprise(
     return totals
 
 
+async def purge_revoked_workspaces(*, session: AsyncSession, team_ids: list[str]) -> dict[str, int]:
+    """``team_access_revoked``: the org app was removed from these workspaces; each one's
+    rows go (not those of a workspace with an installation of its own), in one transaction."""
+    totals: dict[str, int] = {}
+    async with session.begin():
+        teams = sorted(set(team_ids))
+        own = await workspace_repo.teams_with_own_install(session=session, team_ids=teams)
+        for team_id in (t for t in teams if t not in own):
+            counts = await workspace_repo.delete_team_rows(session=session, team_id=team_id)
+            for table, count in counts.items():
+                totals[table] = totals.get(table, 0) + count
+    log.info(
+        "purged %d workspaces the org app lost: %s",
+        len(set(team_ids) - own),
+        nonzero(totals) or "nothing stored",
+    )
+    return totals
+
+
 async def note_workspace(*, session: AsyncSession, team_id: str, enterprise_id: str | None) -> None:
     async with session.begin():
         await workspace_repo.record_workspace(
