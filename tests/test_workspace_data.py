@@ -367,3 +367,67 @@ def test_the_sweep_erases_old_failing_outputs_and_links_but_keeps_the_counts(tmp
 def test_a_bad_retention_setting_is_one_line(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SLACK_BOT_TOKEN": "xoxb-test"}
     assert_one_line_error(run("sweep", env={**env, "RAGFT_RETENTION_DAYS": "0"}), "RETENTION")
+
+
+def seeded_org(tmp_path, fake_slack) -> str:
+    """An org-wide install used by G1, and G2 of the same org on an install of its own."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'org.db'}"
+
+    async def setup() -> None:
+        engine = create_engine(url)
+        await upgrade(engine)
+        app = DistributedApp(fake_slack, engine, session_factory(engine))
+        await app.install(None, enterprise_id=ORG, is_enterprise_install=True)
+        await app.install(G2, enterprise_id=ORG)
+        await app.post(
+            grid_command(
+                text="start Grid G1",
+                team_id=G1,
+                enterprise_id=ORG,
+                response_url=fake_slack.response_url("g1"),
+            )
+        )
+        await app.post(
+            own_install_command(
+                text="start Workspace level G2",
+                team_id=G2,
+                enterprise_id=ORG,
+                response_url=fake_slack.response_url("g2"),
+            )
+        )
+        await app.close()
+        await engine.dispose()
+
+    asyncio.run(setup())
+    return url
+
+
+def org_installs(url: str) -> int:
+    async def read() -> int:
+        engine = create_engine(url)
+        try:
+            return await installations(session_factory(engine), enterprise_id=ORG, team_id=None)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def test_purge_of_an_org_id_deletes_the_org_wide_install_and_its_workspaces(tmp_path, fake_slack):
+    url = seeded_org(tmp_path, fake_slack)
+    g1, g2 = counts(url, G1), counts(url, G2)
+    assert g1["decision"] == 1 and g2["decision"] == 1 and org_installs(url) == 1
+
+    asked = run("purge", "--team", ORG, env={"DATABASE_URL": url})
+    assert asked.returncode == 2 and "--yes" in asked.stderr, asked
+    assert f"This deletes everything stored for org {ORG}" in asked.stdout
+    assert "decision: 1 rows" in asked.stdout and "slack_installations: 1 rows" in asked.stdout
+    assert counts(url, G1) == g1 and org_installs(url) == 1
+
+    result = run("purge", "--team", ORG, "--yes", env={"DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"Deleted org {ORG}") and "decision 1" in result.stdout
+    assert set(counts(url, G1).values()) == {0} and org_installs(url) == 0
+    assert counts(url, G2) == g2  # it installed ragft itself
+    again = run("purge", "--team", ORG, env={"DATABASE_URL": url})
+    assert again.returncode == 0 and f"Nothing is stored for org {ORG}" in again.stdout
