@@ -160,7 +160,8 @@ def cmd_failures_import(args: argparse.Namespace, out: TextIO, stdin: TextIO) ->
 
 
 def cmd_purge(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    """Delete everything stored for one workspace; asks first unless ``--yes``."""
+    """Delete everything stored for one workspace, or (an ``E…`` id) for an org-wide install
+    and its workspaces without an install of their own; asks first unless ``--yes``."""
     import re
 
     from bot.services import workspace_data
@@ -169,23 +170,34 @@ def cmd_purge(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
     team = args.team.strip()
     if not re.fullmatch(r"[A-Z0-9][A-Z0-9_-]{1,31}", team):
-        raise CliError(f"--team: {args.team!r} is not a Slack team id such as T0ABCDEF12")
+        raise CliError(
+            f"--team: {args.team!r} is not a Slack team id such as T0ABCDEF12 "
+            "(or an org id such as E0ABCDEF12)"
+        )
+    org = team.startswith("E")
+    what = f"org {team} (its org-wide install)" if org else f"workspace {team}"
+    preview, purge = (
+        (workspace_data.preview_purge_enterprise, workspace_data.purge_enterprise)
+        if org
+        else (workspace_data.preview_purge, workspace_data.purge_workspace)
+    )
     settings = _settings()
 
     async def run(service: Callable[..., Coroutine[Any, Any, dict[str, int]]]) -> dict[str, int]:
         engine = await open_database(settings.database_url.get_secret_value())
         try:
             async with session_factory(engine)() as session:
-                return await service(session=session, team_id=team)
+                key = {"enterprise_id": team} if org else {"team_id": team}
+                return await service(session=session, **key)
         finally:
             await engine.dispose()
 
     if not args.yes:
-        counts = workspace_data.nonzero(_with_database(lambda: run(workspace_data.preview_purge)))
+        counts = workspace_data.nonzero(_with_database(lambda: run(preview)))
         if not counts:
-            out.write(f"Nothing is stored for workspace {team}.\n")
+            out.write(f"Nothing is stored for {what}.\n")
             return 0
-        out.write(f"This deletes everything stored for workspace {team}:\n")
+        out.write(f"This deletes everything stored for {what}:\n")
         for table, count in counts.items():
             out.write(f"  {table}: {count} rows\n")
         if not stdin.isatty():
@@ -195,9 +207,9 @@ def cmd_purge(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         if stdin.readline().strip().lower() not in ("y", "yes"):
             out.write("Nothing deleted.\n")
             return 1
-    deleted = workspace_data.nonzero(_with_database(lambda: run(workspace_data.purge_workspace)))
+    deleted = workspace_data.nonzero(_with_database(lambda: run(purge)))
     summary = ", ".join(f"{table} {count}" for table, count in deleted.items()) or "nothing"
-    out.write(f"Deleted workspace {team}: {summary}.\n")
+    out.write(f"Deleted {what}: {summary}.\n")
     return 0
 
 

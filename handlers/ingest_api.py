@@ -169,9 +169,11 @@ class IngestApi:
         return JSONResponse(reply.model_dump())
 
     async def _refresh(self, team_id: str, decision_id: int) -> None:
-        """The decision's thread shows the new tally; Slack being down doesn't fail the API."""
+        """The decision's thread shows the new tally (with that workspace's token in
+        distribution mode); Slack being down doesn't fail the API."""
         try:
-            await refresh(self.runtime, team_id, decision_id, FAILURE_KEYS)
+            async with self.runtime.for_team(team_id):
+                await refresh(self.runtime, team_id, decision_id, FAILURE_KEYS)
         except Exception as exc:
             log.warning("could not refresh decision #%d after the API: %s", decision_id, exc)
 

@@ -8,8 +8,9 @@ migration 0006). The OAuth ``state`` is signed with ``SLACK_STATE_SECRET`` when 
 kept in the database (so any replica can finish an install another one started).
 
 Token rotation: Bolt refreshes a bot token that expires within two hours. The refresh of one
-installation is serialised across replicas (a PostgreSQL advisory lock; on SQLite, which runs
-one replica, a process lock), and whoever waited re-reads the installation, so a refresh token
+installation is serialised within the process (an asyncio lock) and across processes (a
+PostgreSQL advisory lock; on SQLite a file lock beside the database, for ``ragft sweep`` from
+cron beside ``ragft serve``), and whoever waited re-reads the installation, so a refresh token
 is used once and everyone ends up with the new token. The rotator's client is built from
 ``SLACK_API_URL``: Bolt's default one would always call slack.com.
 """
@@ -18,9 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import hashlib
 import json
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -62,6 +65,7 @@ BOT_SCOPES = (
 (tests/test_oauth.py checks the two agree)."""
 STATE_SECONDS = 600
 ROTATE_MINUTES_BEFORE_EXPIRY = 120
+FILE_LOCK_POLL_SECONDS = 0.05
 
 
 def manifest_bot_scopes() -> list[str]:
@@ -81,25 +85,58 @@ def _lock_key(key: str) -> int:
 
 
 class RefreshLocks:
-    """One refresh per installation at a time: across replicas on PostgreSQL (an advisory
-    lock, held by a transaction of its own), within the process on SQLite."""
+    """One refresh per installation at a time. Within the process an ``asyncio.Lock`` per
+    installation, so only one coroutine per process waits on the cross-process lock (the
+    others wait without holding a database connection); across processes a PostgreSQL
+    advisory lock (held by a transaction of its own), or on SQLite an OS file lock on
+    ``<database file>.refresh.lock`` (``ragft sweep`` from cron beside ``ragft serve``)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
     @contextlib.asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
-        if self.engine.dialect.name == "postgresql":
-            async with self.engine.connect() as connection, connection.begin():
-                await connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(key)}
-                )
-                yield
-            return
         loop = id(asyncio.get_running_loop())
         lock = _PROCESS_LOCKS.setdefault((loop, key), asyncio.Lock())
         async with lock:
-            yield
+            if self.engine.dialect.name == "postgresql":
+                async with self.engine.connect() as connection, connection.begin():
+                    await connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(key)}
+                    )
+                    yield
+                return
+            path = lock_file_of(self.engine)
+            if path is None:  # an in-memory database lives in one process
+                yield
+                return
+            async with _file_lock(path):
+                yield
+
+
+def lock_file_of(engine: AsyncEngine) -> Path | None:
+    """``<database file>.refresh.lock`` for a SQLite file database, else None."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).expanduser().with_name(Path(database).name + ".refresh.lock")
+
+
+@contextlib.asynccontextmanager
+async def _file_lock(path: Path) -> AsyncIterator[None]:
+    """An exclusive ``flock`` on ``path``, polled so that waiting never blocks the loop and a
+    cancelled wait leaves nothing behind; released when the file is closed."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                await asyncio.sleep(FILE_LOCK_POLL_SECONDS)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
 
 
 def installation_key(installation: Installation) -> str:

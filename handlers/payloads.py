@@ -442,3 +442,17 @@ def uninstall_of(body: dict[str, Any]) -> Uninstall | None:
     if parsed.team_id is None and parsed.enterprise_id is None:
         return None
     return parsed
+
+
+class TeamAccessRevoked(_Model):
+    """``team_access_revoked``: an org app was removed from these workspaces of the org."""
+
+    team_ids: tuple[SlackId, ...] = ()
+
+
+def team_access_revoked_of(body: dict[str, Any]) -> TeamAccessRevoked:
+    """The workspaces named in ``event.team_ids`` (values that aren't Slack ids are dropped)."""
+    raw = _dict(body.get("event")).get("team_ids")
+    teams = [t for t in raw if isinstance(t, str)] if isinstance(raw, list) else []
+    valid = [t for t in teams if re.match(r"^[A-Z0-9][A-Z0-9_-]{1,31}$", t)]
+    return TeamAccessRevoked(team_ids=tuple(dict.fromkeys(valid)))

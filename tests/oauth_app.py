@@ -40,7 +40,9 @@ class DistributedApp(SlackApp):
         )
         assert self.settings.slack_bot_token is None
         self.app, self.runtime = create_app(settings=self.settings, sessions=sessions)
-        self.asgi = create_asgi_app(self.app, engine, signing_secret=signing.SIGNING_SECRET)
+        self.asgi = create_asgi_app(
+            self.app, engine, signing_secret=signing.SIGNING_SECRET, runtime=self.runtime
+        )
         self.http = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=self.asgi), base_url="http://ragft.test"
         )

@@ -74,6 +74,8 @@ def test_manifest_declares_the_command_events_and_interactivity(name: str):
     assert command["command"] == "/ragft"
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert {"app_mention", "app_home_opened", "app_uninstalled", "tokens_revoked"} <= events
+    if manifest["settings"].get("org_deploy_enabled"):  # removed from one org workspace
+        assert "team_access_revoked" in events
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     socket = manifest["settings"]["socket_mode_enabled"]

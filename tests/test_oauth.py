@@ -249,3 +249,30 @@ async def test_with_a_state_secret_the_state_is_signed_not_stored(fake_slack, en
 async def test_the_oauth_paths_exist_only_in_distribution_mode(slack):
     assert (await slack.http.get("/slack/install")).status_code == 404
     assert (await slack.http.get("/slack/oauth_redirect?code=x&state=y")).status_code == 404
+
+
+async def test_failures_sent_to_the_api_update_the_thread_with_the_workspaces_token(
+    dist, fake_slack
+):
+    import re
+
+    for team in (T1, T2):
+        await dist.install(team)
+    decision = await dist.decide_in(T1, "Support assistant for billing")
+    await dist.command("token create zendesk", team_id=T1)
+    [api_token] = re.findall(r"ragft_[A-Za-z0-9_-]{20,}", text_of(dist.replies(FACILITATOR)[-1]))
+    before = len(fake_slack.calls)
+    response = await dist.http.post(
+        "/api/v1/failures",
+        content=json.dumps({"decision": decision.id, "explanation": "quoted last year's prices"}),
+        headers={"Authorization": f"Bearer {api_token}"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["accepted"] == 1
+    await dist.idle()
+    updates = [c for c in fake_slack.calls[before:] if c.method == "chat.update"]
+    assert updates, [c.method for c in fake_slack.calls[before:]]
+    assert {c.token for c in updates} == {fake_slack.tokens_of(T1)[0]}
+    assert all(c.response.get("ok") for c in updates)
+    shown = [text_of(c.args) for c in updates]  # the decided record shows what came after it
+    assert any("1 more failures logged (knowledge 1" in text for text in shown), shown

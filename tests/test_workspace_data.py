@@ -111,6 +111,98 @@ async def test_uninstalling_an_org_wide_install_deletes_every_workspace_of_the_o
     assert await rows_per_table(sessions, T1) == outside
 
 
+def own_install_command(*, text: str, team_id: str, enterprise_id: str, response_url: str):
+    """A slash command from a workspace of an org that installed ragft itself."""
+    from urllib.parse import parse_qs, urlencode
+
+    body, _ = signing.slash_command(text=text, team_id=team_id, response_url=response_url)
+    fields = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
+    fields.update(enterprise_id=enterprise_id, is_enterprise_install="false")
+    raw = urlencode(fields).encode()
+    return raw, {"Content-Type": signing.FORM, **signing.sign(raw)}
+
+
+async def test_an_org_wide_uninstall_keeps_a_workspace_that_installed_ragft_itself(
+    dist, fake_slack, sessions
+):
+    await dist.install(None, enterprise_id=ORG, is_enterprise_install=True)
+    await dist.install(G2, enterprise_id=ORG)  # G2 also added ragft on its own
+    await dist.post(
+        grid_command(
+            text="start Grid G1",
+            team_id=G1,
+            enterprise_id=ORG,
+            response_url=fake_slack.response_url("g1"),
+        )
+    )
+    await dist.post(
+        own_install_command(
+            text="start Workspace level G2",
+            team_id=G2,
+            enterprise_id=ORG,
+            response_url=fake_slack.response_url("g2"),
+        )
+    )
+    theirs = await rows_per_table(sessions, G2)
+    assert theirs["decision"] == 1 and theirs["slack_installations"] == 1
+
+    event = grid_event(
+        {"type": "app_uninstalled"}, event_id="EvOrg2", team_id=G1, enterprise_id=ORG
+    )
+    assert (await dist.post(event)).status_code == 200
+
+    assert set((await rows_per_table(sessions, G1)).values()) == {0}
+    assert await installations(sessions, enterprise_id=ORG, team_id=None) == 0
+    assert await rows_per_table(sessions, G2) == theirs
+    # and G2 carries on with its own token
+    before = len(fake_slack.calls)
+    await dist.post(
+        own_install_command(
+            text="list", team_id=G2, enterprise_id=ORG, response_url=fake_slack.response_url("l")
+        )
+    )
+    assert "Workspace level G2" in text_of(fake_slack.calls_to("response_url")[-1].args)
+    assert {c.token for c in fake_slack.calls[before:] if c.method != "response_url"} <= {
+        fake_slack.tokens_of(G2, ORG)[0]
+    }
+
+
+async def test_removing_the_org_install_from_one_workspace_deletes_that_workspaces_data(
+    dist, fake_slack, sessions
+):
+    await dist.install(None, enterprise_id=ORG, is_enterprise_install=True)
+    for team in (G1, G2):
+        await dist.post(
+            grid_command(
+                text=f"start Grid {team}",
+                team_id=team,
+                enterprise_id=ORG,
+                response_url=fake_slack.response_url(team),
+            )
+        )
+        assert (await rows_per_table(sessions, team))["decision"] == 1
+    kept = await rows_per_table(sessions, G2)
+
+    event = grid_event(
+        {"type": "team_access_revoked", "team_ids": [G1, "not a team", 7]},
+        event_id="EvRevokedTeam1",
+        team_id=G1,
+        enterprise_id=ORG,
+    )
+    assert (await dist.post(event)).status_code == 200
+
+    assert set((await rows_per_table(sessions, G1)).values()) == {0}
+    assert await rows_per_table(sessions, G2) == kept
+    assert await installations(sessions, enterprise_id=ORG, team_id=None) == 1
+    # the org's other workspace still works on the org-wide install
+    await dist.post(
+        grid_command(
+            text="list", team_id=G2, enterprise_id=ORG, response_url=fake_slack.response_url("l2")
+        )
+    )
+    assert "Grid T0GRIDWS002" in text_of(fake_slack.calls_to("response_url")[-1].args)
+
+
 async def test_revoked_tokens_are_deleted_but_the_decisions_stay(dist, sessions):
     await dist.install(T1)
     await busy_workspace(dist, T1)
@@ -275,3 +367,67 @@ def test_the_sweep_erases_old_failing_outputs_and_links_but_keeps_the_counts(tmp
 def test_a_bad_retention_setting_is_one_line(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SLACK_BOT_TOKEN": "xoxb-test"}
     assert_one_line_error(run("sweep", env={**env, "RAGFT_RETENTION_DAYS": "0"}), "RETENTION")
+
+
+def seeded_org(tmp_path, fake_slack) -> str:
+    """An org-wide install used by G1, and G2 of the same org on an install of its own."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'org.db'}"
+
+    async def setup() -> None:
+        engine = create_engine(url)
+        await upgrade(engine)
+        app = DistributedApp(fake_slack, engine, session_factory(engine))
+        await app.install(None, enterprise_id=ORG, is_enterprise_install=True)
+        await app.install(G2, enterprise_id=ORG)
+        await app.post(
+            grid_command(
+                text="start Grid G1",
+                team_id=G1,
+                enterprise_id=ORG,
+                response_url=fake_slack.response_url("g1"),
+            )
+        )
+        await app.post(
+            own_install_command(
+                text="start Workspace level G2",
+                team_id=G2,
+                enterprise_id=ORG,
+                response_url=fake_slack.response_url("g2"),
+            )
+        )
+        await app.close()
+        await engine.dispose()
+
+    asyncio.run(setup())
+    return url
+
+
+def org_installs(url: str) -> int:
+    async def read() -> int:
+        engine = create_engine(url)
+        try:
+            return await installations(session_factory(engine), enterprise_id=ORG, team_id=None)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def test_purge_of_an_org_id_deletes_the_org_wide_install_and_its_workspaces(tmp_path, fake_slack):
+    url = seeded_org(tmp_path, fake_slack)
+    g1, g2 = counts(url, G1), counts(url, G2)
+    assert g1["decision"] == 1 and g2["decision"] == 1 and org_installs(url) == 1
+
+    asked = run("purge", "--team", ORG, env={"DATABASE_URL": url})
+    assert asked.returncode == 2 and "--yes" in asked.stderr, asked
+    assert f"This deletes everything stored for org {ORG}" in asked.stdout
+    assert "decision: 1 rows" in asked.stdout and "slack_installations: 1 rows" in asked.stdout
+    assert counts(url, G1) == g1 and org_installs(url) == 1
+
+    result = run("purge", "--team", ORG, "--yes", env={"DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"Deleted org {ORG}") and "decision 1" in result.stdout
+    assert set(counts(url, G1).values()) == {0} and org_installs(url) == 0
+    assert counts(url, G2) == g2  # it installed ragft itself
+    again = run("purge", "--team", ORG, env={"DATABASE_URL": url})
+    assert again.returncode == 0 and f"Nothing is stored for org {ORG}" in again.stdout

@@ -36,24 +36,69 @@ async def purge_workspace(*, session: AsyncSession, team_id: str) -> dict[str, i
     return counts
 
 
+def _add(totals: dict[str, int], counts: dict[str, int]) -> None:
+    for table, count in counts.items():
+        totals[table] = totals.get(table, 0) + count
+
+
+async def _org_teams(
+    session: AsyncSession, enterprise_id: str, team_ids: list[str] | None
+) -> list[str]:
+    """The org's workspaces whose data goes with the org-wide install: those ragft has seen
+    (plus ``team_ids``) that have no installation of their own."""
+    known = await workspace_repo.teams_of_enterprise(session=session, enterprise_id=enterprise_id)
+    teams = sorted(set(known) | set(team_ids or ()))
+    own = await workspace_repo.teams_with_own_install(session=session, team_ids=teams)
+    if own:
+        log.info("org %s: kept %d workspaces with their own install", enterprise_id, len(own))
+    return [t for t in teams if t not in own]
+
+
+async def preview_purge_enterprise(*, session: AsyncSession, enterprise_id: str) -> dict[str, int]:
+    """What ``purge_enterprise`` would delete: rows per table."""
+    totals: dict[str, int] = {}
+    async with session.begin():
+        for team_id in await _org_teams(session, enterprise_id, None):
+            _add(totals, await workspace_repo.count_team_rows(session=session, team_id=team_id))
+        _add(
+            totals,
+            await workspace_repo.count_org_installs(session=session, enterprise_id=enterprise_id),
+        )
+    return totals
+
+
 async def purge_enterprise(
     *, session: AsyncSession, enterprise_id: str, team_ids: list[str] | None = None
 ) -> dict[str, int]:
     """An org-wide install removed: the org's installation, and every row of each of its
-    workspaces (those ragft has seen, plus ``team_ids``), in one transaction."""
+    workspaces (those ragft has seen, plus ``team_ids``), in one transaction. A workspace that
+    also installed ragft itself keeps everything: it is still using its own installation."""
     totals: dict[str, int] = {}
     async with session.begin():
-        known = await workspace_repo.teams_of_enterprise(
-            session=session, enterprise_id=enterprise_id
+        for team_id in await _org_teams(session, enterprise_id, team_ids):
+            _add(totals, await workspace_repo.delete_team_rows(session=session, team_id=team_id))
+        _add(
+            totals,
+            await workspace_repo.delete_org_installs(session=session, enterprise_id=enterprise_id),
         )
-        for team_id in sorted(set(known) | set(team_ids or ())):
-            counts = await workspace_repo.delete_team_rows(session=session, team_id=team_id)
-            for table, count in counts.items():
-                totals[table] = totals.get(table, 0) + count
-        org = await workspace_repo.delete_org_installs(session=session, enterprise_id=enterprise_id)
-        for table, count in org.items():
-            totals[table] = totals.get(table, 0) + count
     log.info("purged org %s: %s", enterprise_id, nonzero(totals) or "nothing stored")
+    return totals
+
+
+async def purge_revoked_workspaces(*, session: AsyncSession, team_ids: list[str]) -> dict[str, int]:
+    """``team_access_revoked``: the org app was removed from these workspaces; each one's
+    rows go (not those of a workspace with an installation of its own), in one transaction."""
+    totals: dict[str, int] = {}
+    async with session.begin():
+        teams = sorted(set(team_ids))
+        own = await workspace_repo.teams_with_own_install(session=session, team_ids=teams)
+        for team_id in (t for t in teams if t not in own):
+            _add(totals, await workspace_repo.delete_team_rows(session=session, team_id=team_id))
+    log.info(
+        "purged %d workspaces the org app lost: %s",
+        len(set(team_ids) - own),
+        nonzero(totals) or "nothing stored",
+    )
     return totals
 
 

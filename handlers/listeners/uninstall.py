@@ -1,10 +1,13 @@
-"""``app_uninstalled`` and ``tokens_revoked``: a workspace that removes ragft leaves nothing.
+"""``app_uninstalled``, ``team_access_revoked`` and ``tokens_revoked``: a workspace that
+removes ragft leaves nothing.
 
 Uninstalling deletes every row stored for the workspace (for an org-wide install: for every
-workspace of the org ragft has seen) and the installation with its tokens, in one transaction
-(bot/services/workspace_data.py). Revoking tokens deletes the revoked tokens (Bolt's own
-revocation listener, in distribution mode) and every installation row still holding the bot's
-token; the decisions stay until the app is uninstalled. Logs carry counts, never content.
+workspace of the org ragft has seen and that has no installation of its own) and the
+installation with its tokens, in one transaction (bot/services/workspace_data.py). An org-wide
+install removed from some of the org's workspaces (``team_access_revoked``) deletes theirs.
+Revoking tokens deletes the revoked tokens (Bolt's own revocation listener, in distribution
+mode) and every installation row still holding the bot's token; the decisions stay until the
+app is uninstalled. Logs carry counts, never content.
 """
 
 from __future__ import annotations
@@ -39,6 +42,18 @@ async def app_uninstalled(body: dict[str, Any], context: AsyncBoltContext) -> No
         rt.workspaces.forget(*(t for t in (who.team_id,) if t))
 
 
+async def team_access_revoked(body: dict[str, Any], context: AsyncBoltContext) -> None:
+    """The org-wide install was removed from some workspaces of the org: their data goes."""
+    revoked = payloads.team_access_revoked_of(body)
+    if not revoked.team_ids:
+        log.warning("team_access_revoked without workspaces: ignored")
+        return
+    rt = runtime_of(context)
+    await rt.call(workspace_data.purge_revoked_workspaces, team_ids=list(revoked.team_ids))
+    if rt.workspaces is not None:
+        rt.workspaces.forget(*revoked.team_ids)
+
+
 async def tokens_revoked(
     body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
 ) -> None:
@@ -60,3 +75,4 @@ async def tokens_revoked(
 def register(app: AsyncApp, runtime: Runtime) -> None:
     app.event("app_uninstalled")(app_uninstalled)
     app.event("tokens_revoked")(tokens_revoked)
+    app.event("team_access_revoked")(team_access_revoked)

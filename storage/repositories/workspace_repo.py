@@ -43,6 +43,23 @@ async def teams_of_enterprise(*, session: AsyncSession, enterprise_id: str) -> l
     return sorted((await session.execute(query)).scalars().all())
 
 
+def _teams_installed(connection: Connection, team_ids: list[str]) -> set[str]:
+    if "slack_installations" not in set(sa.inspect(connection).get_table_names()):
+        return set()
+    table = sa.table("slack_installations", sa.column("team_id"))
+    query = sa.select(table.c.team_id).where(table.c.team_id.in_(team_ids)).distinct()
+    return set(connection.execute(query).scalars().all())
+
+
+async def teams_with_own_install(*, session: AsyncSession, team_ids: list[str]) -> set[str]:
+    """Those of ``team_ids`` that installed ragft themselves (an installation row with their
+    team id, which an org-wide install's rows never have)."""
+    if not team_ids:
+        return set()
+    connection = await session.connection()
+    return await connection.run_sync(_teams_installed, team_ids)
+
+
 def _tables(connection: Connection) -> list[sa.Table]:
     """Every table in the database, children before their parents."""
     metadata = sa.MetaData()
@@ -97,18 +114,34 @@ async def delete_team_rows(*, session: AsyncSession, team_id: str) -> dict[str, 
     return await connection.run_sync(_delete, team_id)
 
 
-def _delete_org_installs(connection: Connection, enterprise_id: str) -> dict[str, int]:
+def _org_installs(connection: Connection, enterprise_id: str, delete: bool) -> dict[str, int]:
     counts = {}
     existing = set(sa.inspect(connection).get_table_names())
     for name in INSTALLATION_TABLES:
         if name not in existing:
             continue
         table = sa.table(name, sa.column("enterprise_id"), sa.column("team_id"))
-        statement = table.delete().where(
-            table.c.enterprise_id == enterprise_id, table.c.team_id.is_(None)
-        )
-        counts[name] = connection.execute(statement).rowcount
+        scope = sa.and_(table.c.enterprise_id == enterprise_id, table.c.team_id.is_(None))
+        if delete:
+            counts[name] = connection.execute(table.delete().where(scope)).rowcount
+        else:
+            query = sa.select(sa.func.count()).select_from(table).where(scope)
+            counts[name] = connection.execute(query).scalar_one()
     return counts
+
+
+def _delete_org_installs(connection: Connection, enterprise_id: str) -> dict[str, int]:
+    return _org_installs(connection, enterprise_id, True)
+
+
+def _count_org_installs(connection: Connection, enterprise_id: str) -> dict[str, int]:
+    return _org_installs(connection, enterprise_id, False)
+
+
+async def count_org_installs(*, session: AsyncSession, enterprise_id: str) -> dict[str, int]:
+    """The rows ``delete_org_installs`` would delete."""
+    connection = await session.connection()
+    return await connection.run_sync(_count_org_installs, enterprise_id)
 
 
 async def delete_org_installs(*, session: AsyncSession, enterprise_id: str) -> dict[str, int]:
