@@ -57,23 +57,25 @@ class StaleForm(UserError):
         )
 
 
-class _Model(BaseModel):
+class Payload(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
 
-def _dict(value: Any) -> dict[str, Any]:
+def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _str(value: Any) -> str | None:
+def as_text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
 def team_of(body: dict[str, Any]) -> str | None:
-    return _str(_dict(body.get("team")).get("id")) or _str(_dict(body.get("user")).get("team_id"))
+    return as_text(as_dict(body.get("team")).get("id")) or as_text(
+        as_dict(body.get("user")).get("team_id")
+    )
 
 
-class Where(_Model):
+class Where(Payload):
     """Where to tell the user something: lenient, for the error handler."""
 
     channel: str | None = None
@@ -82,17 +84,17 @@ class Where(_Model):
 
 
 def where(body: Any) -> Where:
-    body = _dict(body)
-    event, container = _dict(body.get("event")), _dict(body.get("container"))
+    body = as_dict(body)
+    event, container = as_dict(body.get("event")), as_dict(body.get("container"))
     channel = (
-        _str(body.get("channel_id"))
-        or _str(_dict(body.get("channel")).get("id"))
-        or _str(container.get("channel_id"))
-        or _str(event.get("channel"))
+        as_text(body.get("channel_id"))
+        or as_text(as_dict(body.get("channel")).get("id"))
+        or as_text(container.get("channel_id"))
+        or as_text(event.get("channel"))
     )
-    user = _str(body.get("user_id")) or _str(_dict(body.get("user")).get("id"))
-    user = user or _str(event.get("user"))
-    thread = _str(container.get("thread_ts")) or _str(event.get("thread_ts"))
+    user = as_text(body.get("user_id")) or as_text(as_dict(body.get("user")).get("id"))
+    user = user or as_text(event.get("user"))
+    thread = as_text(container.get("thread_ts")) or as_text(event.get("thread_ts"))
     try:
         return Where(channel=channel, user=user, thread=thread)
     except ValidationError:
@@ -102,7 +104,7 @@ def where(body: Any) -> Where:
 # Slash command ------------------------------------------------------------------------------
 
 
-class SlashCommand(_Model):
+class SlashCommand(Payload):
     team_id: SlackId
     channel_id: SlackId
     user_id: SlackId
@@ -126,7 +128,7 @@ def command_of(body: dict[str, Any]) -> SlashCommand:
 # Block actions ------------------------------------------------------------------------------
 
 
-class Click(_Model):
+class Click(Payload):
     team_id: SlackId
     user_id: SlackId
     channel_id: SlackId | None = None
@@ -150,17 +152,17 @@ def click_of(body: dict[str, Any]) -> Click:
         raise StaleButton()
     action = actions[0]
     option = action.get("selected_option")
-    value = _dict(option).get("value") if "selected_option" in action else action.get("value")
+    value = as_dict(option).get("value") if "selected_option" in action else action.get("value")
     where_ = where(body)
     try:
         return Click(
             team_id=team_of(body),
             user_id=where_.user,
             channel_id=where_.channel if "view" not in body else None,
-            trigger_id=_str(body.get("trigger_id")),
+            trigger_id=as_text(body.get("trigger_id")),
             block_id=action.get("block_id") if isinstance(action.get("block_id"), str) else "",
             value=value if isinstance(value, str) else "",
-            selected_user=_str(action.get("selected_user")),
+            selected_user=as_text(action.get("selected_user")),
         )
     except ValidationError:
         raise StaleButton() from None
@@ -195,7 +197,7 @@ def decision_click(body: dict[str, Any]) -> tuple[Click, int]:
 
 def message_ts_of(body: dict[str, Any]) -> str | None:
     """The ts of the message a button was pressed on, when it looks like one."""
-    ts = _dict(body.get("container")).get("message_ts")
+    ts = as_dict(body.get("container")).get("message_ts")
     return ts if isinstance(ts, str) and re.fullmatch(r"\d{1,12}\.\d{1,9}", ts) else None
 
 
@@ -227,7 +229,7 @@ def picked_command_of(body: dict[str, Any]) -> tuple[SlashCommand, int]:
 # Modals -------------------------------------------------------------------------------------
 
 
-class ModalMeta(_Model):
+class ModalMeta(Payload):
     """What a modal carries from where it was opened (its ``private_metadata``)."""
 
     decision_id: DecisionId | None = None
@@ -236,7 +238,7 @@ class ModalMeta(_Model):
     permalink: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
-class Submission(_Model):
+class Submission(Payload):
     team_id: SlackId
     user_id: SlackId
     meta: ModalMeta
@@ -245,13 +247,13 @@ class Submission(_Model):
     """The view's input blocks: an inline error may only name one of these."""
 
     def text(self, input_id: str) -> str:
-        element = _dict(_dict(self.values.get(input_id)).get(input_id))
+        element = as_dict(as_dict(self.values.get(input_id)).get(input_id))
         value = element.get("value")
         return clean(value).strip() if isinstance(value, str) else ""
 
     def selected(self, input_id: str) -> str:
-        element = _dict(_dict(self.values.get(input_id)).get(input_id))
-        value = _dict(element.get("selected_option")).get("value")
+        element = as_dict(as_dict(self.values.get(input_id)).get(input_id))
+        value = as_dict(element.get("selected_option")).get("value")
         return value if isinstance(value, str) else ""
 
     def value(self, input_id: str) -> str:
@@ -290,14 +292,14 @@ def modal_meta(decision_id: int | None, channel_id: str, **extra: Any) -> str:
 
 
 def submission_of(body: dict[str, Any]) -> Submission:
-    view = _dict(body.get("view"))
+    view = as_dict(body.get("view"))
     try:
         meta = json.loads(view.get("private_metadata") or "")
-        state = _dict(view.get("state"))
+        state = as_dict(view.get("state"))
         values = state.get("values")
         return Submission(
             team_id=team_of(body),
-            user_id=_dict(body.get("user")).get("id"),
+            user_id=as_dict(body.get("user")).get("id"),
             meta=ModalMeta.model_validate(meta),
             values={k: v for k, v in values.items() if isinstance(v, dict)}
             if isinstance(values, dict)
@@ -317,7 +319,7 @@ def submission_of(body: dict[str, Any]) -> Submission:
 # Message shortcut and mentions ------------------------------------------------------------
 
 
-class Shortcut(_Model):
+class Shortcut(Payload):
     team_id: SlackId
     user_id: SlackId
     channel_id: SlackId
@@ -327,12 +329,12 @@ class Shortcut(_Model):
 
 
 def shortcut_of(body: dict[str, Any]) -> Shortcut:
-    message = _dict(body.get("message"))
+    message = as_dict(body.get("message"))
     try:
         return Shortcut(
             team_id=team_of(body),
-            user_id=_dict(body.get("user")).get("id"),
-            channel_id=_dict(body.get("channel")).get("id"),
+            user_id=as_dict(body.get("user")).get("id"),
+            channel_id=as_dict(body.get("channel")).get("id"),
             message_ts=body.get("message_ts") or message.get("ts"),
             message_text=message.get("text") if isinstance(message.get("text"), str) else "",
             trigger_id=body.get("trigger_id"),
@@ -341,7 +343,7 @@ def shortcut_of(body: dict[str, Any]) -> Shortcut:
         raise UserError("I couldn't read that message. Try the shortcut again.") from None
 
 
-class Mention(_Model):
+class Mention(Payload):
     team_id: SlackId
     event_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     channel: SlackId
@@ -353,12 +355,12 @@ class Mention(_Model):
 
 def mention_of(body: dict[str, Any]) -> Mention | None:
     """A person's mention of the bot; None for a bot's message or anything unreadable."""
-    event = _dict(body.get("event"))
+    event = as_dict(body.get("event"))
     if event.get("bot_id") or not isinstance(event.get("user"), str):
         return None
     try:
         return Mention(
-            team_id=_str(body.get("team_id")) or event.get("team"),
+            team_id=as_text(body.get("team_id")) or event.get("team"),
             event_id=body.get("event_id"),
             channel=event.get("channel"),
             user=event.get("user"),
@@ -373,86 +375,14 @@ def mention_of(body: dict[str, Any]) -> Mention | None:
 def view_meta(body: dict[str, Any]) -> ModalMeta:
     """The metadata of the modal a click came from (e.g. a select in *Review & correct*)."""
     try:
-        return ModalMeta.model_validate(json.loads(_dict(body.get("view")).get("private_metadata")))
+        return ModalMeta.model_validate(
+            json.loads(as_dict(body.get("view")).get("private_metadata"))
+        )
     except (ValueError, TypeError, ValidationError):
         raise StaleButton() from None
 
 
-# App Home -----------------------------------------------------------------------------------
-
-
-class HomeOpened(_Model):
-    team_id: SlackId
-    user_id: SlackId
-    tab: str
-
-
-def home_opened_of(body: dict[str, Any]) -> HomeOpened | None:
-    """An ``app_home_opened`` event; None for anything unreadable (nothing is published)."""
-    event = _dict(body.get("event"))
-    try:
-        return HomeOpened(
-            team_id=_str(body.get("team_id")) or _dict(event.get("view")).get("team_id"),
-            user_id=event.get("user"),
-            tab=event.get("tab") if isinstance(event.get("tab"), str) else "",
-        )
-    except ValidationError:
-        return None
-
-
-def home_click(body: dict[str, Any]) -> tuple[Click, int]:
-    """A button on the App Home: its value is the decision id; there is no channel."""
-    click = click_of(body)
-    return click, number(click.value)
-
-
 def view_id_of(body: dict[str, Any]) -> str | None:
     """The id of the modal a click came from, to update it in place."""
-    view_id = _dict(body.get("view")).get("id")
+    view_id = as_dict(body.get("view")).get("id")
     return view_id if isinstance(view_id, str) and re.match(r"^V[A-Z0-9]{1,31}$", view_id) else None
-
-
-class Uninstall(_Model):
-    """Who an ``app_uninstalled`` or ``tokens_revoked`` event is about."""
-
-    team_id: SlackId | None = None
-    enterprise_id: SlackId | None = None
-    is_enterprise_install: bool = False
-    revoked_bot: bool = False
-
-
-def uninstall_of(body: dict[str, Any]) -> Uninstall | None:
-    """None when the event names neither a workspace nor an org."""
-    first = (
-        _dict((body.get("authorizations") or [{}])[0])
-        if isinstance(body.get("authorizations"), list)
-        else {}
-    )
-    tokens = _dict(_dict(body.get("event")).get("tokens"))
-    try:
-        parsed = Uninstall(
-            team_id=_str(body.get("team_id")) or _str(first.get("team_id")),
-            enterprise_id=_str(body.get("enterprise_id")) or _str(first.get("enterprise_id")),
-            is_enterprise_install=first.get("is_enterprise_install") is True
-            or body.get("is_enterprise_install") is True,
-            revoked_bot=bool(tokens.get("bot")),
-        )
-    except ValidationError:
-        return None
-    if parsed.team_id is None and parsed.enterprise_id is None:
-        return None
-    return parsed
-
-
-class TeamAccessRevoked(_Model):
-    """``team_access_revoked``: an org app was removed from these workspaces of the org."""
-
-    team_ids: tuple[SlackId, ...] = ()
-
-
-def team_access_revoked_of(body: dict[str, Any]) -> TeamAccessRevoked:
-    """The workspaces named in ``event.team_ids`` (values that aren't Slack ids are dropped)."""
-    raw = _dict(body.get("event")).get("team_ids")
-    teams = [t for t in raw if isinstance(t, str)] if isinstance(raw, list) else []
-    valid = [t for t in teams if re.match(r"^[A-Z0-9][A-Z0-9_-]{1,31}$", t)]
-    return TeamAccessRevoked(team_ids=tuple(dict.fromkeys(valid)))

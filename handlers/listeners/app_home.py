@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.command_parser import parse_command
 from bot.services import decision_records, home_dashboard
-from handlers import payloads
+from handlers import event_payloads, payloads
 from handlers.home_refresh import HomeRefresher
 from handlers.listeners import slash_command
 from handlers.rerun import rerun_diagnostic
@@ -34,7 +34,7 @@ def home_of(rt: Runtime) -> HomeRefresher:
 
 
 async def home_opened(body: dict[str, Any], context: AsyncBoltContext) -> None:
-    opened = payloads.home_opened_of(body)
+    opened = event_payloads.home_opened_of(body)
     if opened is None or opened.tab != "home":
         return
     try:
@@ -70,7 +70,7 @@ async def open_thread(ack: AsyncAck) -> None:
 async def export(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     """Exactly ``/ragft export <id>`` typed in the decision's channel."""
     await ack()
-    rt, (click, decision_id) = runtime_of(context), payloads.home_click(body)
+    rt, (click, decision_id) = runtime_of(context), event_payloads.home_click(body)
     decision = await _decision(rt, click, decision_id)
     cmd = payloads.SlashCommand(
         team_id=click.team_id,
@@ -86,7 +86,7 @@ async def export(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext)
 async def log_failure(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     """The "Log AI failure" modal, with this decision chosen."""
     await ack()
-    rt, (click, decision_id) = runtime_of(context), payloads.home_click(body)
+    rt, (click, decision_id) = runtime_of(context), event_payloads.home_click(body)
     if not click.trigger_id:
         raise payloads.StaleButton()
     decision = await _decision(rt, click, decision_id)
@@ -106,7 +106,7 @@ async def log_failure(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltCon
 async def rerun(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     """What the review's *Re-run the diagnostic* does."""
     await ack()
-    rt, (click, decision_id) = runtime_of(context), payloads.home_click(body)
+    rt, (click, decision_id) = runtime_of(context), event_payloads.home_click(body)
     decision = await _decision(rt, click, decision_id)
     new = await rerun_diagnostic(
         rt,

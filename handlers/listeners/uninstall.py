@@ -19,14 +19,14 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.listener.async_builtins import AsyncTokenRevocationListeners
 
 from bot.services import workspace_data
-from handlers import payloads
+from handlers import event_payloads
 from handlers.runtime import Runtime, runtime_of
 
 log = logging.getLogger("ragft")
 
 
 async def app_uninstalled(body: dict[str, Any], context: AsyncBoltContext) -> None:
-    who = payloads.uninstall_of(body)
+    who = event_payloads.uninstall_of(body)
     if who is None:
         log.warning("app_uninstalled without a workspace or org: ignored")
         return
@@ -44,7 +44,7 @@ async def app_uninstalled(body: dict[str, Any], context: AsyncBoltContext) -> No
 
 async def team_access_revoked(body: dict[str, Any], context: AsyncBoltContext) -> None:
     """The org-wide install was removed from some workspaces of the org: their data goes."""
-    revoked = payloads.team_access_revoked_of(body)
+    revoked = event_payloads.team_access_revoked_of(body)
     if not revoked.team_ids:
         log.warning("team_access_revoked without workspaces: ignored")
         return
@@ -57,7 +57,7 @@ async def team_access_revoked(body: dict[str, Any], context: AsyncBoltContext) -
 async def tokens_revoked(
     body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
 ) -> None:
-    who = payloads.uninstall_of(body)
+    who = event_payloads.uninstall_of(body)
     rt = runtime_of(context)
     if who is None or rt.workspaces is None:  # single workspace: the token lives in the env
         log.info("tokens_revoked: no stored tokens to delete")
