@@ -26,15 +26,22 @@ async def start_decision(
     *, session: AsyncSession, team_id: str, channel_id: str, title: str, facilitator_id: str
 ) -> DecisionState:
     async with session.begin():
-        decision = await decision_repo.create_decision(
-            session=session,
-            team_id=team_id,
-            channel_id=channel_id,
-            title=title,
-            facilitator_id=facilitator_id,
-        )
-        await watch_new_decision_in(session, decision)
-        return await state_of(session=session, decision=decision)
+        return await start_in(session, team_id, channel_id, title, facilitator_id)
+
+
+async def start_in(
+    session: AsyncSession, team_id: str, channel_id: str, title: str, facilitator_id: str
+) -> DecisionState:
+    """Inside a caller's transaction: a new open decision, watched for stalling."""
+    decision = await decision_repo.create_decision(
+        session=session,
+        team_id=team_id,
+        channel_id=channel_id,
+        title=title,
+        facilitator_id=facilitator_id,
+    )
+    await watch_new_decision_in(session, decision)
+    return await state_of(session=session, decision=decision)
 
 
 async def channel_decisions(

@@ -20,9 +20,9 @@ from bot.domain.errors import UserError
 from bot.domain.lifecycle import DecisionStatus, ReminderStatus
 from bot.domain.review_schedule import next_slot, review_due
 from bot.services import guards, review_routine
+from bot.services.decision_records import start_in
 from bot.services.default_decision import named_or_default
-from bot.services.stalled import watch_new_decision_in
-from bot.services.state import DecisionState, state_of
+from bot.services.state import DecisionState
 from storage.models import Answer, Decision, FailureExample, Reminder
 from storage.repositories import decision_repo, event_repo, reminder_repo
 
@@ -267,12 +267,4 @@ async def start_once(
             session=session, team_id=team_id, event_id=event_id
         ):
             raise UserError("That decision was already started: see its thread in the channel.")
-        decision = await decision_repo.create_decision(
-            session=session,
-            team_id=team_id,
-            channel_id=channel_id,
-            title=title,
-            facilitator_id=facilitator_id,
-        )
-        await watch_new_decision_in(session, decision)
-        return await state_of(session=session, decision=decision)
+        return await start_in(session, team_id, channel_id, title, facilitator_id)
