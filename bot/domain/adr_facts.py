@@ -24,7 +24,8 @@ _BARE_ID = re.compile(r"\b([UW][A-Z0-9]{6,})\b")
 
 def slug(title: str) -> str:
     """``Billing assistant: RAG?`` -> ``billing-assistant-rag``; ASCII, at most 60 characters."""
-    title = re.sub(r"<[^>]*>", " ", title)  # mentions and Slack markup: never an id in a name
+    # Slack markup (mentions, channels, links): never an id in a file name. Typed <text> stays.
+    title = re.sub(r"<(?:[@#!]|https?:|mailto:)[^>]*>", " ", title)
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     words = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
     if len(words) > SLUG_MAX:
