@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import UserError
+from handlers.ui.blocks import Message
 
 log = logging.getLogger("ragft")
 
@@ -91,3 +93,15 @@ async def tell(
         if slack_error(exc) not in NOT_IN_CHANNEL:
             raise
         await client.chat_postMessage(channel=user, text=text)
+
+
+async def ephemeral_reply(respond: AsyncRespond, message: Message | str) -> None:
+    """Answer only the person who typed the command, leaving what they typed in place."""
+    if isinstance(message, str):
+        message = Message(text=message, blocks=[])
+    await respond(
+        text=message.text,
+        blocks=message.blocks or None,
+        response_type="ephemeral",
+        replace_original=False,
+    )

@@ -8,19 +8,8 @@ from bot.domain.command_parser import Command, TokenAction
 from bot.services import api_tokens
 from handlers import payloads
 from handlers.runtime import Runtime
+from handlers.slack_calls import ephemeral_reply
 from handlers.ui import token_messages as ui
-from handlers.ui.blocks import Message
-
-
-async def _reply(respond: AsyncRespond, message: Message | str) -> None:
-    if isinstance(message, str):
-        message = Message(text=message, blocks=[])
-    await respond(
-        text=message.text,
-        blocks=message.blocks or None,
-        response_type="ephemeral",
-        replace_original=False,
-    )
 
 
 async def manage_tokens(
@@ -33,10 +22,10 @@ async def manage_tokens(
     }
     if parsed.word == TokenAction.CREATE:
         token, raw = await rt.call(api_tokens.create_token, **who, label=parsed.text)
-        await _reply(respond, ui.created_message(token, raw))
+        await ephemeral_reply(respond, ui.created_message(token, raw))
     elif parsed.word == TokenAction.LIST:
         tokens = await rt.call(api_tokens.list_tokens, **who)
-        await _reply(respond, ui.list_message(tokens))
+        await ephemeral_reply(respond, ui.list_message(tokens))
     else:
         token = await rt.call(api_tokens.revoke_token, **who, label=parsed.text or "")
-        await _reply(respond, ui.revoked_text(token))
+        await ephemeral_reply(respond, ui.revoked_text(token))

@@ -66,6 +66,25 @@ class NotReady:
     follow_up_at: datetime
 
 
+async def _may_decide(
+    session: AsyncSession,
+    team_id: str,
+    channel_id: str,
+    decision_id: int,
+    user_id: str,
+    is_admin: guards.AdminCheck,
+) -> str:
+    """The decision is open here and ``user_id`` may decide it; its facilitator. The admin check
+    asks Slack, so it runs outside any transaction."""
+    async with session.begin():
+        decision = await open_decision(
+            session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
+        )
+    if user_id != decision.facilitator_id:
+        await guards.require_facilitator_or_admin(decision, user_id, is_admin)
+    return decision.facilitator_id
+
+
 async def preview_decide(
     *,
     session: AsyncSession,
@@ -76,12 +95,7 @@ async def preview_decide(
     is_admin: guards.AdminCheck,
 ) -> DecisionState:
     """Before the confirmation: the same checks as deciding, and what the rule would give."""
-    async with session.begin():
-        decision = await open_decision(
-            session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
-        )
-    if user_id != decision.facilitator_id:
-        await guards.require_facilitator_or_admin(decision, user_id, is_admin)
+    await _may_decide(session, team_id, channel_id, decision_id, user_id, is_admin)
     async with session.begin():
         decision = await open_decision(
             session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
@@ -107,13 +121,7 @@ async def decide(
     ``shown`` is the ``fingerprint`` of what the confirmation showed: if the state has changed
     since, nothing is decided (``Changed``)."""
     now = now or utcnow()
-    async with session.begin():
-        decision = await open_decision(
-            session=session, team_id=team_id, channel_id=channel_id, decision_id=decision_id
-        )
-        facilitator = decision.facilitator_id
-    if user_id != facilitator:
-        await guards.require_facilitator_or_admin(decision, user_id, is_admin)
+    facilitator = await _may_decide(session, team_id, channel_id, decision_id, user_id, is_admin)
     tz = await tz_of(facilitator)
     async with session.begin():
         decision = await open_decision(

@@ -26,7 +26,7 @@ from handlers import payloads
 from handlers.adr_delivery import upload_adr
 from handlers.failure_intake import log_from_slack, logged_text
 from handlers.runtime import Runtime, runtime_of
-from handlers.slack_calls import post_message
+from handlers.slack_calls import ephemeral_reply, post_message
 from handlers.thread import post_thread, refresh, refresh_root
 from handlers.token_command import manage_tokens
 from handlers.ui import confirm_messages as confirm
@@ -46,20 +46,9 @@ from storage.models import utcnow
 Handler = Callable[[Runtime, payloads.SlashCommand, Command, AsyncRespond], Awaitable[None]]
 
 
-async def reply(respond: AsyncRespond, message: Message | str) -> None:
-    if isinstance(message, str):
-        message = Message(text=message, blocks=[])
-    await respond(
-        text=message.text,
-        blocks=message.blocks or None,
-        response_type="ephemeral",
-        replace_original=False,
-    )
-
-
 async def start(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
     if parsed.confirm:  # a title that may be a typo: nothing is posted until the user says so
-        await reply(respond, confirm.start_preview(parsed.title or "", parsed.suggestion))
+        await ephemeral_reply(respond, confirm.start_preview(parsed.title or "", parsed.suggestion))
         return
     await start_decision(rt, cmd.team_id, cmd.channel_id, cmd.user_id, parsed.title or "")
 
@@ -82,13 +71,13 @@ async def show_help(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, re
     if parsed.kind is Subcommand.UNKNOWN:
         preview = confirm.start_preview(parsed.word or "", parsed.suggestion, unknown=True)
         shown = Message(text=preview.text, blocks=[*preview.blocks, *shown.blocks])
-    await reply(respond, shown)
+    await ephemeral_reply(respond, shown)
 
 
 async def show_list(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
     where = {"team_id": cmd.team_id, "channel_id": cmd.channel_id}
     found = await rt.call(decision_records.channel_decisions, **where)
-    await reply(respond, list_message(found, cmd.channel_id))
+    await ephemeral_reply(respond, list_message(found, cmd.channel_id))
 
 
 async def status(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
@@ -98,7 +87,7 @@ async def status(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respo
     )
     counts, last = await rt.call(failure_ingest.arrivals, team_id=cmd.team_id, decision_id=state.id)
     arrived = [line] if (line := arrivals_line(counts, last)) else []
-    await reply(
+    await ephemeral_reply(
         respond, status_message(state, [*arrived, *routine_lines(state.decision, troubled)])
     )
 
@@ -116,7 +105,7 @@ async def log_failure(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, 
     decision, categorised, duplicates = await log_from_slack(
         rt, **cmd.at(parsed.decision_id), user_id=cmd.user_id, failures=[item], visible=False
     )
-    await reply(respond, logged_text(decision, categorised, duplicates))
+    await ephemeral_reply(respond, logged_text(decision, categorised, duplicates))
 
 
 async def cadence(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
@@ -127,7 +116,7 @@ async def cadence(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, resp
         decision = await rt.call(review_routine.set_cadence, **cmd.at(decision.id), **change)
         assert decision.id is not None
         await refresh_root(rt, cmd.team_id, decision.id, bool(decision.message_ts))
-    await reply(respond, cadence_text(decision, with_hint=parsed.cadence is None))
+    await ephemeral_reply(respond, cadence_text(decision, with_hint=parsed.cadence is None))
 
 
 async def rename(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
@@ -146,7 +135,7 @@ async def rename(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respo
         await post_message(
             rt.client, channel=decision.channel_id, thread_ts=decision.thread_ts, text=note
         )
-    await reply(respond, f"Renamed #{decision.id} to “{safe(decision.title, 200)}”.")
+    await ephemeral_reply(respond, f"Renamed #{decision.id} to “{safe(decision.title, 200)}”.")
 
 
 async def withdraw(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
@@ -156,7 +145,7 @@ async def withdraw(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, res
         user_id=cmd.user_id,
         is_admin=rt.admin_check(cmd.user_id),
     )
-    await reply(respond, confirm.withdraw_confirm(decision))
+    await ephemeral_reply(respond, confirm.withdraw_confirm(decision))
 
 
 async def delete(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
@@ -166,7 +155,7 @@ async def delete(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respo
         user_id=cmd.user_id,
         is_admin=rt.admin_check(cmd.user_id),
     )
-    await reply(respond, confirm.delete_confirm(removal))
+    await ephemeral_reply(respond, confirm.delete_confirm(removal))
 
 
 SUBCOMMANDS: dict[Subcommand, Handler] = {
@@ -200,7 +189,7 @@ async def run(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond)
     try:
         await SUBCOMMANDS[parsed.kind](rt, cmd, parsed, respond)
     except default_decision.Ambiguous as exc:
-        await reply(respond, confirm.decision_picker(exc.choices, cmd.text))
+        await ephemeral_reply(respond, confirm.decision_picker(exc.choices, cmd.text))
 
 
 async def picked(
