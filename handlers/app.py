@@ -18,7 +18,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.domain.errors import UserError
 from bot.llm.client import build_llm
 from bot.settings import Settings
-from handlers.coalesce import Coalescer
 from handlers.listeners import (
     analysis_buttons,
     app_home,
@@ -38,7 +37,7 @@ from handlers.listeners import (
 from handlers.oauth_setup import build_distribution, oauth_kwargs
 from handlers.payloads import where
 from handlers.runtime import Runtime, build_client, runtime_of
-from handlers.thread import render_message
+from handlers.thread_renders import ThreadRenderer
 from handlers.workspace_clients import WorkspaceClients
 
 log = logging.getLogger("ragft")
@@ -177,7 +176,7 @@ def create_app(
             distribution=distribution, base=client, sessions=sessions
         )
     runtime.llm = build_llm(settings)  # one model client for the process, or None without a key
-    runtime.refresher = Coalescer(lambda key: render_message(runtime, key))
+    runtime.renderer = ThreadRenderer(runtime)
 
     async def provide_runtime(
         context: AsyncBoltContext, next: Callable[[], Awaitable[None]]

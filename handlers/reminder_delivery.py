@@ -22,12 +22,12 @@ from bot.reminders.sweeper import Deliver, Outcome, Progress
 from bot.services import reminder_work
 from bot.services.state import DecisionState
 from bot.settings import Settings
-from handlers.coalesce import Coalescer
 from handlers.record_delivery import NotReadyFollowUpDeliverer, VerdictDeliverer
 from handlers.runtime import Runtime
 from handlers.slack_calls import post_message, slack_error, user_tz
 from handlers.stalled_delivery import StalledDeliverer
-from handlers.thread import refresh_root, render_message
+from handlers.thread import refresh_root
+from handlers.thread_renders import ThreadRenderer
 from handlers.ui.review_chart import quarters_png
 from handlers.ui.review_messages import nudge_message, pointer_message, review_message
 from handlers.workspace_delivery import in_its_workspace, with_workspaces
@@ -62,7 +62,7 @@ def sweep_runtime(settings: Settings, sessions: async_sessionmaker[AsyncSession]
         token=None if settings.distribution else token, base_url=settings.slack_api_url
     )
     runtime = Runtime(sessions=sessions, client=client, settings=settings)
-    runtime.refresher = Coalescer(lambda key: render_message(runtime, key))
+    runtime.renderer = ThreadRenderer(runtime)
     with_workspaces(runtime)  # distribution mode: each reminder goes out with its team's token
     return runtime
 

@@ -14,19 +14,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.llm.client import LLM
 from bot.settings import Settings
-from handlers.coalesce import Coalescer
 from handlers.slack_calls import is_admin, user_tz
 from handlers.workspace_clients import CURRENT, WorkspaceClients
 
 if TYPE_CHECKING:
     from handlers.home_refresh import HomeRefresher
+    from handlers.thread_renders import ThreadRenderer
 
 T = TypeVar("T")
 
 RATE_LIMIT_RETRIES = 3
-
-MessageRef = tuple[str, int, str]
-"""(team_id, decision_id, which message)."""
 
 
 def build_client(settings: Settings) -> AsyncWebClient:
@@ -52,7 +49,8 @@ async def close_client(client: AsyncWebClient) -> None:
 
 
 class Runtime:
-    refresher: Coalescer[MessageRef]
+    renderer: ThreadRenderer
+    """Keeps the decisions' posted messages up to date (handlers/thread_renders.py)."""
     llm: LLM | None
     """The process's one model client; None without OPENAI_API_KEY (see build_llm)."""
     home: HomeRefresher | None

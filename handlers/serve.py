@@ -91,6 +91,7 @@ async def lifecycle(
     finally:
         await scheduler.stop(grace=stopping.left_to_drain())
         await finish_in_flight(known, stopping)
+        runtime.renderer.close()  # delayed refreshes: another replica, or a restart, does them
         if runtime.llm is not None:
             await runtime.llm.close()
         await close_client(runtime.client)

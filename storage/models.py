@@ -58,6 +58,10 @@ class Decision(SQLModel, table=True):
     cost_overrides: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     """The facilitator's cost assumptions for this decision: {key: {low, high}} (see
     ``bot.domain.cost_assumptions``); empty means the defaults."""
+    version: int = Field(default=1, sa_column_kwargs={"server_default": sa.text("1")})
+    """Bumped by the database (triggers of migration 0010) on every write to what the decision's
+    messages show: its own columns, bar the message bookkeeping, and the rows of its answers,
+    owners, failures, tests, record and analyses. Renders are labelled with it."""
 
 
 class Answer(SQLModel, table=True):
@@ -295,3 +299,18 @@ class Workspace(SQLModel, table=True):
     team_id: str = Field(max_length=32, primary_key=True)
     enterprise_id: str | None = Field(default=None, max_length=32, index=True)
     seen_at: datetime = Field(default_factory=utcnow)
+
+
+class MessageRender(SQLModel, table=True):
+    """What was last shown in one of a decision's posted messages, and who may update it now.
+
+    ``sent_version`` is the decision ``version`` the message was last rendered from; a render
+    from an older version is dropped. ``leased_by``/``leased_until``: the one process (of any
+    replica) updating the message now, so Slack applies its updates in version order."""
+
+    decision_id: int = Field(foreign_key="decision.id", primary_key=True)
+    message_key: str = Field(max_length=16, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    sent_version: int = 0
+    leased_by: str | None = Field(default=None, max_length=64)
+    leased_until: datetime | None = None

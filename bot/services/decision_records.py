@@ -14,7 +14,7 @@ from bot.services.default_decision import named_or_default, pick_in
 from bot.services.stalled import watch_new_decision_in
 from bot.services.state import DecisionState, state_of
 from storage.models import Decision, FailureExample, Reminder
-from storage.repositories import decision_repo, event_repo, failure_repo, reminder_repo
+from storage.repositories import decision_repo, event_repo, failure_repo, reminder_repo, render_repo
 
 VISIBLE = [s for s in DecisionStatus if s != DecisionStatus.ARCHIVED]
 """Archived decisions are the orphans of a /ragft whose thread could not be posted."""
@@ -114,7 +114,10 @@ async def save_message_ts(
     decision_id: int,
     posted: dict[str, str],
     thread_ts: str | None = None,
+    shown_version: int | None = None,
 ) -> Decision:
+    """Where these messages are; ``shown_version``: the decision version they were rendered
+    from, so only a later write updates them."""
     async with session.begin():
         decision = await guards.decision_in_team(
             session=session, team_id=team_id, decision_id=decision_id, for_update=True
@@ -123,6 +126,13 @@ async def save_message_ts(
             decision.thread_ts = thread_ts
         decision.message_ts = {**decision.message_ts, **posted}
         session.add(decision)
+        if shown_version is not None:
+            await render_repo.record_shown(
+                session=session,
+                team_id=team_id,
+                decision_id=decision_id,
+                shown=dict.fromkeys(posted, shown_version),
+            )
         return decision
 
 

@@ -82,7 +82,7 @@ async def owner(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) 
             is_admin=rt.admin_check(click.user_id),
         )
     except NotAllowed:  # the picker shows the refused pick: show the owner who stays
-        await refresh(rt, click.team_id, where["decision_id"], [MessageKey.OWNERS])
+        await refresh(rt, click.team_id, where["decision_id"], [MessageKey.OWNERS], redraw=True)
         raise
     await owner_changed(rt, change, click.user_id)
 

@@ -56,11 +56,14 @@ async def get_decision(
     for_share: bool = False,
 ) -> Decision | None:
     """``for_update`` locks the row against other writers until the transaction ends;
-    ``for_share`` only against a concurrent ``for_update`` (PostgreSQL; SQLite's write lock
-    already serialises writers)."""
+    ``for_share`` only against a concurrent ``for_update``: ``FOR KEY SHARE``, which the
+    version bump of a write (a trigger's ``UPDATE``) doesn't conflict with, so two answers
+    can't deadlock (PostgreSQL; SQLite's write lock already serialises writers)."""
     query = select(Decision).where(Decision.team_id == team_id, Decision.id == decision_id)
-    if for_update or for_share:
-        query = query.with_for_update(read=not for_update)
+    if for_update:
+        query = query.with_for_update()
+    elif for_share:
+        query = query.with_for_update(read=True, key_share=True)
     return (await session.exec(query.execution_options(populate_existing=True))).first()
 
 

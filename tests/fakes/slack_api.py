@@ -49,6 +49,7 @@ import contextlib
 import itertools
 import json
 import mimetypes
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -171,7 +172,9 @@ class FakeSlack(BackgroundServer):
         self.team_domain = "example-team"
         self.delay = delay  # seconds added to every response; may be changed while running
         self.delays: dict[str, float] = {}  # per method, instead of ``delay``; see slow()
+        self._jitter: dict[str, tuple[float, random.Random]] = {}  # see jitter()
         self._arrived: dict[str, int] = {}
+        self._answered = 0
         self._sockets: set[web.WebSocketResponse] = set()
         self.acks: list[dict[str, Any]] = []
 
@@ -316,6 +319,17 @@ class FakeSlack(BackgroundServer):
         A request still waiting is dropped, unanswered and unrecorded, if its client goes away."""
         with self._lock:
             self.delays[method] = seconds
+
+    def jitter(self, method: str, up_to: float, seed: int = 0) -> None:
+        """Answer ``method`` after a random 0..``up_to`` seconds more (seeded), so concurrent
+        calls complete, and are applied, out of the order they were sent in."""
+        with self._lock:
+            self._jitter[method] = (up_to, random.Random(seed))
+
+    def in_flight(self) -> int:
+        """Requests that arrived and are not answered yet."""
+        with self._lock:
+            return sum(self._arrived.values()) - self._answered
 
     def arrived(self, method: str) -> int:
         """How many requests to ``method`` arrived, including those not answered yet."""
@@ -466,6 +480,9 @@ class FakeSlack(BackgroundServer):
         with self._lock:
             self._arrived[method] = self._arrived.get(method, 0) + 1
             delay = self.delays.get(method, self.delay)
+            if method in self._jitter:
+                up_to, rng = self._jitter[method]
+                delay += rng.uniform(0, up_to)
         args = await _parse_args(request)
         if delay:
             await asyncio.sleep(delay)
@@ -479,6 +496,7 @@ class FakeSlack(BackgroundServer):
             self.calls.append(
                 Call(method, args, dict(request.headers), at, request.method, status, body)
             )
+            self._answered += 1
         return web.json_response(body, status=status, headers=headers)
 
     async def _handle_authorize(self, request: web.Request) -> web.Response:

@@ -1,0 +1,91 @@
+"""Who updates a decision's posted messages, and from which version.
+
+Every write bumps the decision's ``version`` (the database's triggers). A process about to
+update messages first claims them (a lease, so that across replicas one process at a time
+updates a message and Slack gets its updates in order), then loads the state once for all of
+them. After the updates it hands the claims back with the version each message now shows, and
+reads the version again: if a write came in meanwhile, it goes round once more. A writer whose
+claim fails because another process holds the message is covered by that re-read, which
+happens after the hand-back, so after the writer's commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services.state import DecisionState, load_state
+from storage.repositories import render_repo
+
+
+@dataclass(frozen=True)
+class RenderClaim:
+    shown: dict[str, int]
+    """The messages claimed, each with the version it shows now."""
+    busy_until: datetime | None
+    """When the earliest lease another process holds on the rest ends (None: none held)."""
+    state: DecisionState | None
+    """The state to render from, loaded only when a claimed message is behind it."""
+    redraw: frozenset[str] = frozenset()
+    """Claimed messages to update even if they show the latest version."""
+
+    @property
+    def version(self) -> int | None:
+        return None if self.state is None else self.state.decision.version
+
+    def behind(self) -> list[str]:
+        """The claimed messages showing an older version than ``state``."""
+        version = self.version
+        if version is None:
+            return []
+        return [key for key, shown in self.shown.items() if shown < version or key in self.redraw]
+
+
+async def claim_renders(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    keys: Collection[str],
+    holder: str,
+    now: datetime,
+    lease: timedelta,
+    redraw: Collection[str] = (),
+) -> RenderClaim | None:
+    """None when the decision is gone (deleted, or its workspace purged)."""
+    scope = {"session": session, "team_id": team_id, "decision_id": decision_id}
+    async with session.begin():
+        version = await render_repo.decision_version(**scope)
+        if version is None:
+            return None
+        shown, busy_until = await render_repo.claim(
+            **scope, keys=keys, holder=holder, now=now, lease=lease
+        )
+        redrawn = frozenset(redraw) & shown.keys()
+        state = None
+        if redrawn or any(seen < version for seen in shown.values()):
+            state = await load_state(**scope)  # its version is read first: never newer than it
+        return RenderClaim(shown=shown, busy_until=busy_until, state=state, redraw=redrawn)
+
+
+async def release_renders(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    holder: str,
+    keys: Collection[str],
+    shown: Mapping[str, int],
+) -> int | None:
+    """Hand the claims back, recording what each message shows; the decision's version now
+    (None if it is gone)."""
+    scope = {"session": session, "team_id": team_id, "decision_id": decision_id}
+    async with session.begin():
+        await render_repo.release(**scope, holder=holder, keys=keys, shown=shown)
+        # Read after the hand-back (READ COMMITTED: a fresh snapshot per statement on
+        # PostgreSQL; SQLite's transactions don't overlap): a writer that found our lease held
+        # had committed before it looked, so its write is seen here.
+        return await render_repo.decision_version(**scope)

@@ -1,0 +1,221 @@
+"""Keeping a decision's posted messages up to date, on one replica or many.
+
+Clicks on one decision are batched (``Batcher``): a run claims the messages asked for
+(``bot.services.render_claims``), loads the state once, updates every claimed message that shows
+an older version, hands the claims back with the version each now shows, and goes round again
+if the decision changed meanwhile. Messages another process holds are left to it; in case that
+process died, they are asked for again when its lease ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from slack_sdk.errors import SlackApiError
+
+from bot.domain.questions import MessageKey
+from bot.services import decision_records, render_claims
+from bot.services.state import DecisionState
+from handlers.coalesce import Batcher
+from handlers.slack_calls import post_message, slack_error
+from handlers.ui.blocks import Message
+from handlers.ui.question_messages import question_message
+from handlers.ui.root_message import root_message
+from handlers.ui.verdict_message import verdict_message
+
+if TYPE_CHECKING:
+    from handlers.runtime import Runtime
+
+log = logging.getLogger("ragft")
+
+MESSAGE_DELETED = "message_not_found"
+"""The only error that retires a posted message: it is then posted again in the thread."""
+CHANNEL_UNAVAILABLE = frozenset({"channel_not_found", "is_archived"})
+"""The channel can't be updated now; the message is kept, and later refreshes try again."""
+SEND_TIMEOUT = 30.0
+"""Seconds one round of ``chat.update`` calls may take; well inside the lease."""
+LEASE = timedelta(seconds=60)
+"""How long a claim on a message lasts if its process never hands it back (it died)."""
+
+DecisionRef = tuple[str, int]
+"""(team_id, decision_id)."""
+
+
+def build_message(state: DecisionState, key: MessageKey) -> Message:
+    if key == MessageKey.ROOT:
+        return root_message(state)
+    if key == MessageKey.VERDICT:
+        return verdict_message(state)
+    return question_message(state, key)
+
+
+class ThreadRenderer:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        """This process, as its leases name it."""
+        self._batches: Batcher[DecisionRef, tuple[str, bool]] = Batcher(self._render)
+        self._retries: dict[DecisionRef, tuple[asyncio.TimerHandle, set[str]]] = {}
+
+    @property
+    def runs(self) -> int:
+        return self._batches.runs
+
+    async def run(
+        self, team_id: str, decision_id: int, keys: Iterable[str], *, redraw: bool = False
+    ) -> None:
+        """Bring these messages up to date; returns once a run that started after the call is
+        done (concurrent callers share it). ``redraw``: update them even if they show the
+        latest version (Slack shows a refused selection the bot never sent)."""
+        await self._batches.run((team_id, decision_id), ((key, redraw) for key in keys))
+
+    async def _render(self, ref: DecisionRef, asked: frozenset[tuple[str, bool]]) -> None:
+        team_id, decision_id = ref
+        pending: set[str] = {key for key, _ in asked}
+        redraw = {key for key, forced in asked if forced}
+        while pending:
+            claim = await self.runtime.call(
+                render_claims.claim_renders,
+                team_id=team_id,
+                decision_id=decision_id,
+                keys=pending,
+                redraw=redraw & pending,
+                holder=self.holder,
+                now=datetime.now(UTC),
+                lease=LEASE,
+            )
+            if claim is None:
+                return
+            if claim.busy_until is not None:
+                self._retry_at(ref, pending - claim.shown.keys(), claim.busy_until)
+            if not claim.shown:
+                return
+            shown = dict(claim.shown)
+            updated: dict[str, int] = {}
+            try:
+                updated = await self._send(claim)
+                shown.update(updated)
+            finally:
+                latest = await asyncio.shield(
+                    self.runtime.call(
+                        render_claims.release_renders,
+                        team_id=team_id,
+                        decision_id=decision_id,
+                        holder=self.holder,
+                        keys=claim.shown.keys(),
+                        shown=shown,
+                    )
+                )
+            if latest is None:
+                return
+            # Again for the messages a write overtook; not for ones that could not be updated
+            # (unposted, or their channel unavailable): their next refresh tries them again.
+            stuck = set(claim.behind()) - updated.keys()
+            redraw -= claim.shown.keys()
+            pending = {key for key, seen in shown.items() if seen < latest and key not in stuck}
+
+    async def _send(self, claim: render_claims.RenderClaim) -> dict[str, int]:
+        """Update each claimed message that is behind; the version each updated one shows."""
+        state, version = claim.state, claim.version
+        behind = claim.behind()
+        if state is None or version is None or not behind:
+            return {}
+        updated: dict[str, int] = {}
+        keys = [key for key in behind if key in state.decision.message_ts]
+        async with asyncio.timeout(SEND_TIMEOUT):
+            results = await asyncio.gather(
+                *(self._update(state, key) for key in keys), return_exceptions=True
+            )
+        failure: BaseException | None = None
+        for key, result in zip(keys, results, strict=True):
+            if result is True:
+                updated[key] = version
+            elif isinstance(result, BaseException):
+                failure = failure or result
+        if failure is not None:
+            raise failure
+        return updated
+
+    async def _update(self, state: DecisionState, which: str) -> bool:
+        """True once the message shows ``state``; False if its channel is unavailable now."""
+        decision = state.decision
+        message = build_message(state, MessageKey(which))
+        try:
+            await self.runtime.client.chat_update(
+                channel=decision.channel_id,
+                ts=decision.message_ts[which],
+                text=message.text,
+                blocks=message.blocks,
+            )
+        except SlackApiError as exc:
+            error = slack_error(exc)
+            if error in CHANNEL_UNAVAILABLE:
+                # The click that asked for this was saved; keep the message, so a refresh after
+                # the channel is back (unarchived, the bot re-added) shows it again.
+                log.warning(
+                    "decision #%s: can't update the %s message (%s)", state.id, which, error
+                )
+                return False
+            if error != MESSAGE_DELETED:
+                raise
+            log.warning(
+                "decision #%s: the %s message was deleted; posting it again", state.id, which
+            )
+            await post_again(self.runtime, state, which, message)
+        return True
+
+    def _retry_at(self, ref: DecisionRef, keys: set[str], when: datetime) -> None:
+        """Ask for ``keys`` again when another process's lease on them ends."""
+        if not keys:
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, (when - datetime.now(UTC)).total_seconds()) + 0.05
+        previous = self._retries.pop(ref, None)
+        if previous is not None:
+            previous[0].cancel()
+            keys = keys | previous[1]
+        handle = loop.call_later(delay, self._retry, ref)
+        self._retries[ref] = (handle, keys)
+
+    def _retry(self, ref: DecisionRef) -> None:
+        _, keys = self._retries.pop(ref, (None, set()))
+        task = asyncio.ensure_future(self.run(ref[0], ref[1], keys))
+        task.add_done_callback(_log_failure)
+
+    def close(self) -> None:
+        for handle, _ in self._retries.values():
+            handle.cancel()
+        self._retries.clear()
+
+
+def _log_failure(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("a delayed message refresh failed: %s", task.exception())
+
+
+async def post_again(runtime: Runtime, state: DecisionState, which: str, message: Message) -> None:
+    """Someone deleted a message the decision needs: post it again in the thread, so the
+    decision stays answerable, and update that one from now on."""
+    decision = state.decision
+    ts = await post_message(
+        runtime.client,
+        channel=decision.channel_id,
+        thread_ts=decision.thread_ts,
+        text=message.text,
+        blocks=message.blocks,
+    )
+    async with runtime.sessions() as session:
+        await decision_records.save_message_ts(
+            session=session,
+            team_id=decision.team_id,
+            decision_id=state.id,
+            posted={which: ts},
+            shown_version=decision.version,
+        )

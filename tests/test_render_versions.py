@@ -1,0 +1,96 @@
+"""Decision versions and message leases, on SQLite and PostgreSQL.
+
+Every write to what a decision shows bumps its version (the database's triggers, so no write
+path can forget); the bot's own bookkeeping (where its messages are) doesn't. A message is
+updated only when it shows an older version, and a message held by a process that died is
+updated once that process's lease ends.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from storage.models import Decision, FailureExample, MessageRender
+from tests.slack_app import text_of
+from tests.test_slack_thread import MARCO, PRIYA, start
+
+
+async def version_of(slack, decision_id: int) -> int:
+    async with slack.sessions() as session:
+        row = await session.execute(sa.select(Decision.version).where(Decision.id == decision_id))
+        return row.scalar_one()
+
+
+async def test_every_write_bumps_the_version_and_bookkeeping_does_not(slack):
+    decision_id = await start(slack)
+    posted = await version_of(slack, decision_id)  # five message ts saved: no bump
+    assert posted == 1
+
+    await slack.answer(decision_id, "problem_type", "knowledge", user=PRIYA)
+    answered = await version_of(slack, decision_id)
+    assert answered > posted
+    await slack.answer(decision_id, "problem_type", "behavior", user=PRIYA)  # a change
+    changed = await version_of(slack, decision_id)
+    assert changed > answered
+    await slack.answer(decision_id, "problem_type", "behavior", user=PRIYA)  # the same again
+    assert await version_of(slack, decision_id) == changed
+
+    this = Decision.id == decision_id
+    async with slack.sessions() as session, session.begin():  # where the messages are: no bump
+        await session.execute(sa.update(Decision).where(this).values(message_ts={"root": "1.2"}))
+    assert await version_of(slack, decision_id) == changed
+    async with slack.sessions() as session, session.begin():  # any write path: a rename in SQL
+        await session.execute(sa.update(Decision).where(this).values(title="Billing, renamed"))
+    renamed = await version_of(slack, decision_id)
+    assert renamed > changed
+
+    async with slack.sessions() as session, session.begin():  # two failures in one statement
+        await session.execute(
+            sa.insert(FailureExample),
+            [
+                {
+                    "team_id": "T0ABCDEF12",
+                    "decision_id": decision_id,
+                    "logged_by": PRIYA,
+                    "explanation": f"didn't know the {i} price",
+                    "category": "knowledge",
+                    "category_source": "human",
+                    "dedup_key": f"k{i}",
+                }
+                for i in range(2)
+            ],
+        )
+    assert await version_of(slack, decision_id) > renamed
+
+
+async def test_a_message_held_by_a_process_that_died_is_updated_when_its_lease_ends(slack):
+    decision_id = await start(slack)
+    ends = datetime.now(UTC) + timedelta(seconds=1.5)
+    async with slack.sessions() as session, session.begin():
+        await session.execute(
+            sa.update(MessageRender)
+            .where(MessageRender.decision_id == decision_id)
+            .values(leased_by="another-host:4242:dead", leased_until=ends)
+        )
+    updates = len(slack.fake.calls_to("chat.update"))
+
+    await slack.answer(decision_id, "problem_type", "knowledge", user=MARCO)
+    assert len(slack.fake.calls_to("chat.update")) == updates  # held: not this process's turn
+    assert f"<@{MARCO}>" not in text_of(await slack.message_of("problem_type"))
+
+    await slack.fake.wait_for("chat.update", updates + 1, timeout=5)  # the lease ended
+    await slack.idle()
+    assert f"*Knowledge* (1): <@{MARCO}>" in text_of(await slack.message_of("problem_type"))
+    async with slack.sessions() as session:
+        held = await session.execute(
+            sa.select(sa.func.count())
+            .select_from(MessageRender)
+            .where(
+                MessageRender.decision_id == decision_id,
+                MessageRender.leased_by.is_not(None),
+                MessageRender.leased_by != "another-host:4242:dead",  # expired, never asked for
+            )
+        )
+        assert held.scalar_one() == 0  # this process handed back what it took over
