@@ -16,6 +16,7 @@ from bot.domain.lifecycle import DecisionStatus
 from bot.domain.questions import MessageKey
 from bot.services import deciding, decision_records
 from bot.services.deciding import Decided, NotReady
+from bot.services.state import DecisionState
 from handlers.model_runs import draft_summary
 from handlers.runtime import Runtime
 from handlers.slack_calls import post_message, slack_error
@@ -31,17 +32,20 @@ class VerdictDelayed(UserError):
     """Slack refused the verdict; the sweep will post it. ``str()`` is for the facilitator."""
 
 
-async def deliver_verdict(runtime: Runtime, team_id: str, decision_id: int) -> str | None:
+async def deliver_verdict(
+    runtime: Runtime, team_id: str, decision_id: int, state: DecisionState | None = None
+) -> str | None:
     """Post the verdict and the review schedule unless a verdict is already out; returns its ts
-    (None when there was nothing to do)."""
+    (None when there was nothing to do). ``state``: the decision as just decided, if known."""
     async with runtime.sessions() as session:
         if not await deciding.verdict_pending(
             session=session, team_id=team_id, decision_id=decision_id
         ):
             return None
-        state = await decision_records.current_state(
-            session=session, team_id=team_id, decision_id=decision_id
-        )
+        if state is None:
+            state = await decision_records.current_state(
+                session=session, team_id=team_id, decision_id=decision_id
+            )
     decision = state.decision
     message = verdict_message(state)
     ts = await post_message(
@@ -53,12 +57,12 @@ async def deliver_verdict(runtime: Runtime, team_id: str, decision_id: int) -> s
         blocks=message.blocks,
     )
     async with runtime.sessions() as session:
-        fresh, first = await deciding.verdict_posted(
+        first = await deciding.verdict_posted(
             session=session, team_id=team_id, decision_id=decision_id, ts=ts
         )
     if not first:
         return None
-    schedule = schedule_message(fresh)
+    schedule = schedule_message(state)
     await post_message(
         runtime.client,
         channel=decision.channel_id,
@@ -74,7 +78,7 @@ async def announce_decided(runtime: Runtime, decided: Decided) -> None:
     decision = state.decision
     delayed: SlackApiError | None = None
     try:
-        await deliver_verdict(runtime, decision.team_id, state.id)
+        await deliver_verdict(runtime, decision.team_id, state.id, state)
     except SlackApiError as exc:
         # Decided and committed, with the verdict's outbox row: the root shows the outcome now,
         # and the sweep posts the verdict in a minute or two.

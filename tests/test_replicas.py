@@ -190,7 +190,9 @@ async def test_two_replicas_with_jittery_slack_end_on_the_database_state(
     fake_slack.jitter("chat.update", JITTER, seed=20261201)
     rng = random.Random(14)
     wrong: list[str] = []
-    async with httpx.AsyncClient(timeout=30) as http:
+    # No idle keep-alive connections: uvicorn closes them after 5 s, racing a reuse.
+    limits = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
         for run in range(RUNS):
             await _start_decision(http, bases[run % 2], fake_slack, f"Replica run {run} decision")
             async with sessions_of() as session:

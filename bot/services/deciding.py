@@ -12,10 +12,12 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain.decision_snapshot import DecisionSnapshot
 from bot.domain.errors import UserError
 from bot.domain.lifecycle import ReminderKind
 from bot.domain.outcome import FOLLOW_UP_DAYS, outcome_label, outcome_of
 from bot.domain.questions import MessageKey, Verdict
+from bot.domain.rule import FailureCounts
 from bot.services import guards
 from bot.services.answering import open_decision
 from bot.services.review_routine import (
@@ -24,7 +26,7 @@ from bot.services.review_routine import (
     supersede_previous_in,
 )
 from bot.services.stalled import stop_watching_in
-from bot.services.state import DecisionState, snapshot_now, state_of
+from bot.services.state import DecisionState, at_the_decision, snapshot_now, state_of
 from storage.models import Decision, utcnow
 from storage.repositories import decision_repo, record_repo, reminder_repo
 
@@ -170,12 +172,14 @@ async def decide(
         )
         await schedule_first_review_in(session, decision, tz)
         old = await supersede_previous_in(session, decision)
-        return Decided(state=await state_of(session=session, decision=decision), superseded=old)
+        # Shown as state_of would read it back (the snapshot through its JSON), without the
+        # reads: nothing was logged or amended since a decision made just now.
+        frozen = DecisionSnapshot.model_validate(snapshot.model_dump(mode="json"))
+        since = FailureCounts(knowledge=0, behavior=0, unclear=0)
+        return Decided(state=at_the_decision(state, frozen, since=since), superseded=old)
 
 
-async def verdict_posted(
-    *, session: AsyncSession, team_id: str, decision_id: int, ts: str
-) -> tuple[DecisionState, bool]:
+async def verdict_posted(*, session: AsyncSession, team_id: str, decision_id: int, ts: str) -> bool:
     """The verdict message is out: remember its ts and settle its outbox row. False when a
     verdict was already posted (by the app or the sweep): then ``ts`` is a duplicate."""
     async with session.begin():
@@ -191,8 +195,7 @@ async def verdict_posted(
         )
         if row is not None and row.claimed_by is None:
             await reminder_repo.discard(session=session, reminder=row)  # delivered: no outbox
-        await session.flush()
-        return await state_of(session=session, decision=decision), first
+        return first
 
 
 async def verdict_pending(*, session: AsyncSession, team_id: str, decision_id: int) -> bool:
