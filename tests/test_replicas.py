@@ -206,7 +206,7 @@ async def test_two_replicas_with_jittery_slack_end_on_the_database_state(
                 (bases[i % 2], f"U{run:02d}V{rng.randrange(VOTERS):04d}", rng.choice(VALUES))
                 for i in range(CLICKS)
             ]
-            gate = asyncio.Semaphore(20)
+            gate = asyncio.Semaphore(CLICKS)  # all in flight at once
             await asyncio.gather(
                 *(_click(http, gate, fake_slack, decision_id, *click) for click in clicks)
             )

@@ -1,8 +1,9 @@
 """Message renders: which decision version each posted message last showed, and the lease of
 the one process updating it. Keyword-only, scoped by ``team_id``; callers own the transaction.
 
-Rows are locked in ``message_key`` order (``SELECT … ORDER BY … FOR UPDATE``) before they are
-changed, so two replicas claiming overlapping sets of messages can't deadlock on PostgreSQL.
+Each step is one or two Core statements (this runs after every click). A claim is one
+``UPDATE … WHERE`` the lease is free ``… RETURNING``: on PostgreSQL a concurrent claim waits
+for the row and re-checks the condition, so two processes never both hold a message.
 """
 
 from __future__ import annotations
@@ -10,34 +11,30 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import insert_for
 from storage.models import Decision, MessageRender
 
+_KEY = col(MessageRender.message_key)
+_SENT = col(MessageRender.sent_version)
+_BY = col(MessageRender.leased_by)
+_UNTIL = col(MessageRender.leased_until)
+
+
+def _of(team_id: str, decision_id: int, keys: Collection[str]) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        col(MessageRender.team_id) == team_id,
+        col(MessageRender.decision_id) == decision_id,
+        _KEY.in_(sorted(keys)),
+    )
+
 
 async def decision_version(*, session: AsyncSession, team_id: str, decision_id: int) -> int | None:
     query = select(Decision.version).where(Decision.team_id == team_id, Decision.id == decision_id)
     return (await session.exec(query)).first()
-
-
-async def _lock(
-    session: AsyncSession, team_id: str, decision_id: int, keys: Collection[str]
-) -> dict[str, MessageRender]:
-    query = (
-        select(MessageRender)
-        .where(
-            MessageRender.team_id == team_id,
-            MessageRender.decision_id == decision_id,
-            col(MessageRender.message_key).in_(sorted(keys)),
-        )
-        .order_by(col(MessageRender.message_key))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return {row.message_key: row for row in (await session.exec(query)).all()}
 
 
 async def claim(
@@ -53,37 +50,51 @@ async def claim(
     """Lease these messages to ``holder`` where nobody else holds them: ``({key: the version
     it last showed}, None)`` for the ones claimed, and when the earliest lease held by another
     ends (None if every one was free)."""
-    await session.exec(  # type: ignore[call-overload]
-        insert_for(session, MessageRender)
-        .values(
-            [
-                {"team_id": team_id, "decision_id": decision_id, "message_key": key}
-                for key in sorted(keys)
-            ]
-        )
-        .on_conflict_do_nothing()
-    )
-    rows = await _lock(session, team_id, decision_id, keys)
-    claimed: dict[str, int] = {}
-    busy_until: datetime | None = None
-    for key, row in rows.items():
-        held = row.leased_by not in (None, holder) and row.leased_until is not None
-        if held and _aware(row.leased_until) > now:  # type: ignore[arg-type]
-            ends = _aware(row.leased_until)  # type: ignore[arg-type]
-            busy_until = ends if busy_until is None else min(busy_until, ends)
-            continue
-        claimed[key] = row.sent_version
-    if claimed:
-        await session.exec(  # type: ignore[call-overload]
-            update(MessageRender)
-            .where(
-                col(MessageRender.team_id) == team_id,
-                col(MessageRender.decision_id) == decision_id,
-                col(MessageRender.message_key).in_(list(claimed)),
+    claimed = await _take(session, team_id, decision_id, keys, holder, now, lease)
+    rest = set(keys) - claimed.keys()
+    if not rest:
+        return claimed, None
+    held = dict(
+        (
+            await session.exec(  # type: ignore[call-overload]
+                sa.select(_KEY, _UNTIL).where(_of(team_id, decision_id, rest))
             )
-            .values(leased_by=holder, leased_until=now + lease)
+        ).all()
+    )
+    missing = rest - held.keys()
+    if missing:  # never recorded (a message posted before versions were kept): a fresh row
+        await session.exec(  # type: ignore[call-overload]
+            insert_for(session, MessageRender)
+            .values(
+                [
+                    {"team_id": team_id, "decision_id": decision_id, "message_key": key}
+                    for key in sorted(missing)
+                ]
+            )
+            .on_conflict_do_nothing()
         )
-    return claimed, busy_until
+        claimed |= await _take(session, team_id, decision_id, missing, holder, now, lease)
+    ends = [_aware(until) for key, until in held.items() if until is not None]
+    return claimed, min(ends, default=now + lease) if rest - claimed.keys() else None
+
+
+async def _take(
+    session: AsyncSession,
+    team_id: str,
+    decision_id: int,
+    keys: Collection[str],
+    holder: str,
+    now: datetime,
+    lease: timedelta,
+) -> dict[str, int]:
+    free = sa.or_(_BY.is_(None), holder == _BY, _UNTIL.is_(None), now > _UNTIL)
+    taken = await session.exec(  # type: ignore[call-overload]
+        sa.update(MessageRender)
+        .where(_of(team_id, decision_id, keys), free)
+        .values(leased_by=holder, leased_until=now + lease)
+        .returning(_KEY, _SENT)
+    )
+    return dict(taken.all())
 
 
 async def release(
@@ -95,44 +106,36 @@ async def release(
     keys: Collection[str],
     shown: Mapping[str, int],
 ) -> None:
-    """Hand back ``holder``'s leases on ``keys``; ``shown`` records the version each message now
-    shows (never lowering it)."""
-    rows = await _lock(session, team_id, decision_id, keys)
-    for key, row in rows.items():
-        if row.leased_by != holder:
-            continue  # our lease expired and another process took it: leave it theirs
-        version = shown.get(key)
-        if version is not None and version > row.sent_version:
-            row.sent_version = version
-        row.leased_by = None
-        row.leased_until = None
-        session.add(row)
+    """Hand back ``holder``'s leases on ``keys`` (not ones its expired lease lost to another
+    process); ``shown`` records the version each message now shows, never lowering it."""
+    values: dict[str, object] = {"leased_by": None, "leased_until": None}
+    if shown:
+        new = sa.case(dict(shown), value=_KEY, else_=_SENT)
+        values["sent_version"] = sa.case((new > _SENT, new), else_=_SENT)
+    await session.exec(  # type: ignore[call-overload]
+        sa.update(MessageRender)
+        .where(_of(team_id, decision_id, keys), holder == _BY)
+        .values(values)
+    )
 
 
 async def record_shown(
     *, session: AsyncSession, team_id: str, decision_id: int, shown: Mapping[str, int]
 ) -> None:
-    """Messages just posted, showing ``shown[key]``: nobody has updated them yet."""
-    await session.exec(  # type: ignore[call-overload]
-        insert_for(session, MessageRender)
-        .values(
-            [
-                {
-                    "team_id": team_id,
-                    "decision_id": decision_id,
-                    "message_key": key,
-                    "sent_version": version,
-                }
-                for key, version in sorted(shown.items())
-            ]
-        )
-        .on_conflict_do_nothing()
+    """Messages just posted, showing ``shown[key]``."""
+    insert = insert_for(session, MessageRender).values(
+        [
+            {"team_id": team_id, "decision_id": decision_id, "message_key": key, "sent_version": v}
+            for key, v in sorted(shown.items())
+        ]
     )
-    rows = await _lock(session, team_id, decision_id, shown)
-    for key, row in rows.items():
-        if shown[key] > row.sent_version:
-            row.sent_version = shown[key]
-            session.add(row)
+    newer = insert.excluded.sent_version
+    await session.exec(  # type: ignore[call-overload]
+        insert.on_conflict_do_update(
+            index_elements=["decision_id", "message_key"],
+            set_={"sent_version": sa.case((newer > _SENT, newer), else_=_SENT)},
+        )
+    )
 
 
 def _aware(moment: datetime) -> datetime:
