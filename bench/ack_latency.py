@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,7 @@ ROUNDS = 5
 KINDS = ("command", "click", "mention")
 SEED_DECISIONS = 12
 VALUES = ("knowledge", "behavior", "both")
+SHOW_WAIT = 10.0
 _event_ids = itertools.count(1)
 Meta = tuple[int, str, str] | None  # a click's (decision id, user, value)
 
@@ -161,15 +163,18 @@ async def load(
         cpu0 = cpu_seconds(server.pid)
         result = await fire(server.base, requests, level)
         cpu1 = cpu_seconds(server.pid)
-        await settle(fake)
-        cpu2 = cpu_seconds(server.pid)
+        await settle(fake, pids=[server.pid])
         if watch and server.database_url:
-            target.updates += (await fake.updates(http, since))["updates"]
-            for index, sent_at, status in zip(
-                result.order, result.sent_at, result.status_of, strict=True
-            ):
-                if (info := meta[index]) is not None:
-                    target.clicks.append(Click(sent_at, *info, status))
+            clicks = [
+                Click(sent_at, *info, status)
+                for index, sent_at, status in zip(
+                    result.order, result.sent_at, result.status_of, strict=True
+                )
+                if (info := meta[index]) is not None
+            ]
+            target.clicks += clicks
+            target.updates += await _shown(fake, http, server.database_url, clicks, since)
+        cpu2 = cpu_seconds(server.pid)
     row = summary(result)
     # CPU the server spent per request: while acking, and including the work after.
     row["cpu_s_load"], row["cpu_s_total"] = cpu1 - cpu0, cpu2 - cpu0
@@ -181,6 +186,27 @@ async def load(
         f"non-200 {row['non_200']}  cpu {row['cpu_ms_total']:.1f} ms/req"
     )
     return result, row
+
+
+async def _shown(
+    fake: FakeSlackProcess, http: aiohttp.ClientSession, url: str, clicks: list[Click], since: int
+) -> list[dict[str, Any]]:
+    """The chat.update calls since ``since``, once they show every click of this load, or
+    ``SHOW_WAIT`` seconds went by without a new one (then the rest count as never shown)."""
+    messages = await asyncio.to_thread(question_messages, url)
+    labels = CHOICE_LABELS[AnswerKey.PROBLEM_TYPE]
+    updates: list[dict[str, Any]] = []
+    last_new = time.perf_counter()
+    while True:
+        got = await fake.updates(http, since)
+        since = got["next"]
+        if got["updates"]:
+            updates += got["updates"]
+            last_new = time.perf_counter()
+        seen = click_visible.measure(clicks, updates, messages, labels)
+        if seen["never_shown"] == 0 or time.perf_counter() - last_new > SHOW_WAIT:
+            return updates
+        await asyncio.sleep(0.5)
 
 
 async def run(
@@ -230,5 +256,6 @@ async def run(
             out["visible"][target.server.name] = row = click_visible.measure(
                 target.clicks, target.updates, messages, labels
             )
-            log(f"click to visible {target.server.name}: {row}")
+            row["errors_logged"] = errors = target.server.errors_logged()
+            log(f"click to visible {target.server.name}: {row}, {len(errors)} errors logged")
     return out

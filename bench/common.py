@@ -344,16 +344,23 @@ async def settle(
     *,
     quiet: float = 1.5,
     limit: float = 180.0,
+    pids: Sequence[int] = (),
 ) -> float:
-    """Wait until the fake has seen no new call (and ``probe()``, if given, has not changed) for
-    ``quiet`` seconds: the servers' work after their acks is done. Returns seconds waited."""
+    """Wait until the fake has seen no new call (and ``probe()``, if given, has not changed, and
+    the processes ``pids`` have used less than 0.1 s of CPU) for ``quiet`` seconds: the servers'
+    work after their acks is done. Returns seconds waited. (A server busy on its backlog can
+    go more than ``quiet`` without a Slack call; its CPU shows it is not done.)"""
     began = time.perf_counter()
     async with aiohttp.ClientSession() as http:
         last: Any = None
         stable_since = time.perf_counter()
         while time.perf_counter() - began < limit:
             stats = await fake.stats(http)
-            now = (stats["total"], await asyncio.to_thread(probe) if probe else None)
+            now = (
+                stats["total"],
+                await asyncio.to_thread(probe) if probe else None,
+                tuple(int(cpu_seconds(pid) * 10) for pid in pids),
+            )
             if now != last:
                 last, stable_since = now, time.perf_counter()
             elif time.perf_counter() - stable_since >= quiet:

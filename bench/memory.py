@@ -11,6 +11,7 @@ is the reference.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from bench.common import (
@@ -31,6 +32,7 @@ WARMUP = 100
 DECISIONS = 1000
 CONCURRENCY = 10
 GROWTH_GOAL_MIB = 5.0
+STALL = 30.0
 
 
 def _posted(database_url: str) -> int:
@@ -40,11 +42,26 @@ def _posted(database_url: str) -> int:
 
 async def _make(fake: FakeSlackProcess, server: Server, title: str, count: int) -> int:
     """``count`` decisions; returns how many were acked 200 once their threads are posted."""
+    posted_before = (
+        await asyncio.to_thread(_posted, server.database_url) if server.database_url else 0
+    )
     requests = [("command", command(fake, f"{title} {i}")) for i in range(count)]
     result = await fire(server.base, requests, CONCURRENCY)
     url = server.database_url
     probe = (lambda: _posted(url)) if url else None
-    await settle(fake, probe, quiet=2.0, limit=600.0)
+    began = time.perf_counter()
+    await settle(fake, probe, quiet=2.0, limit=600.0, pids=[server.pid])
+    if url:  # and every thread posted, unless nothing has moved for STALL seconds
+        goal = posted_before + count
+        last, moved = -1, time.perf_counter()
+        while time.perf_counter() - moved < STALL and time.perf_counter() - began < 600:
+            now = await asyncio.to_thread(_posted, url)
+            if now >= goal:
+                break
+            if now != last:
+                last, moved = now, time.perf_counter()
+            await asyncio.sleep(0.5)
+        await settle(fake, quiet=2.0, pids=[server.pid])
     return result.statuses.get(200, 0)
 
 
@@ -71,6 +88,7 @@ async def _measure(fake: FakeSlackProcess, server: Server, warmup: int, n: int) 
             "peak_mib": peak / 1024,
             "decisions_posted": posted,
             "acked_200": acked,
+            "errors_logged": len(server.errors_logged()),
         }
     finally:
         server.stop()
