@@ -73,15 +73,18 @@ def build(
     event ids (unique) differ. ``tag`` makes the users of each load new ones."""
     requests: list[tuple[str, Signed]] = []
     meta: list[Meta] = []
+    spread = len(target.threads)
     for i in range(count):
         kind = KINDS[i % 3]
-        decision_id, thread_ts = target.threads[i % len(target.threads)]
+        # Clicks and mentions go round every decision (so no question message gets more voters
+        # than it can show), each decision's clicks round the answers.
+        decision_id, thread_ts = target.threads[(i // 3) % spread]
         info: Meta = None
         if kind == "command":
             signed = command(fake, f"Bench decision t{tag} #{i}")
         elif kind == "click":
             user = f"U{tag:03d}{i:06d}"
-            value = VALUES[(i // 3) % len(VALUES)]
+            value = VALUES[(i // (3 * spread)) % len(VALUES)]
             signed = answer_click(fake, decision_id, user, value, thread_ts=thread_ts)
             info = (decision_id, user, value)
         else:

@@ -4,8 +4,9 @@ The fake Slack (bench/fake_slack.py) keeps every ``chat.update`` it answered, wi
 answered (after its delay: when a person in Slack would see the change) and the blocks. A click
 by user U on value V of decision D counts as shown by the first update of D's problem-type
 message whose line for V lists ``<@U>``. The bench's users are distinct and click once, so an
-update listing U can only come after the click; a line cut short ("and N more") is reported
-apart as *undecidable* (the bench keeps every line under the 100 names a line shows).
+update listing U can only come after the click; a message cut short ("and N more", or a
+section cut at 3,000 characters) is reported apart as *undecidable*: the bench spreads its
+clicks over enough decisions that no message gets that long.
 
 The clicks are the answer clicks of the acknowledgement benchmark's c=10 rounds (bench/
 ack_latency.py), on each ragft server.
@@ -32,21 +33,28 @@ class Click:
     status: int  # of the ack
 
 
-def voters(blocks: list[dict[str, Any]] | None, labels: dict[str, str]) -> dict[str, Any]:
-    """``{value: (set of users shown, cut short?)}`` read from a question message's blocks, for
-    the first votes line of each label (the problem-type choice comes before any other)."""
+def voters(
+    blocks: list[dict[str, Any]] | None, labels: dict[str, str]
+) -> tuple[dict[str, set[str]], bool]:
+    """``({value: users shown}, cut)`` read from a question message's blocks, from the first
+    votes line of each label (the problem-type choice comes before any other). ``cut``: some
+    section was cut short (a line's "and N more", or the text cut at Slack's 3,000 characters
+    with "…"), so a voter missing from it may still be counted."""
     by_label = {label: value for value, label in labels.items()}
-    found: dict[str, tuple[set[str], bool]] = {}
+    found: dict[str, set[str]] = {}
+    cut = False
     for block in blocks or []:
         text = (block.get("text") or {}).get("text") if block.get("type") == "section" else None
+        cut = cut or (text or "").endswith("…")
         for line in (text or "").splitlines():
             match = VOTES_LINE.match(line)
             if not match or match["label"] not in by_label:
                 continue
             value = by_label[match["label"]]
             if value not in found:
-                found[value] = (set(USER.findall(match["who"])), " more" in match["who"])
-    return found
+                found[value] = set(USER.findall(match["who"]))
+                cut = cut or " more" in match["who"]
+    return found, cut
 
 
 def measure(
@@ -73,9 +81,8 @@ def measure(
         message = messages.get(click.decision_id)
         seen = None
         cut = False
-        for done, parsed in by_message.get(message, []) if message else []:
-            users, truncated = parsed.get(click.value, (set(), False))
-            if click.user in users:
+        for done, (parsed, truncated) in by_message.get(message, []) if message else []:
+            if click.user in parsed.get(click.value, ()):
                 seen = done
                 break
             cut = cut or truncated

@@ -196,6 +196,13 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if errors := self.errors_logged():  # keep the log to read
+            kept = Path(tempfile.gettempdir()) / "ragft-bench-logs"
+            kept.mkdir(exist_ok=True)
+            name = f"{self.name.replace(' ', '_').strip('()')}-{time.strftime('%H%M%S')}.log"
+            with contextlib.suppress(OSError):
+                shutil.copy(Path(self.workdir) / "server.log", kept / name)
+                log(f"{self.name}: {len(errors)} error lines logged, log kept in {kept / name}")
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
