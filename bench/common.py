@@ -199,7 +199,8 @@ class Server:
         if errors := self.errors_logged():  # keep the log to read
             kept = Path(tempfile.gettempdir()) / "ragft-bench-logs"
             kept.mkdir(exist_ok=True)
-            name = f"{self.name.replace(' ', '_').strip('()')}-{time.strftime('%H%M%S')}.log"
+            slug = "".join(c if c.isalnum() else "-" for c in self.name).strip("-")
+            name = f"{slug}-{time.strftime('%H%M%S')}.log"
             with contextlib.suppress(OSError):
                 shutil.copy(Path(self.workdir) / "server.log", kept / name)
                 log(f"{self.name}: {len(errors)} error lines logged, log kept in {kept / name}")
