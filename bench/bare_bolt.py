@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -86,7 +87,8 @@ def main() -> int:
     config = uvicorn.Config(
         create_asgi(), host=args.host, port=args.port, log_level="info", lifespan="on"
     )
-    asyncio.run(uvicorn.Server(config).serve())
+    with contextlib.suppress(KeyboardInterrupt):  # the bench stops it with SIGINT
+        asyncio.run(uvicorn.Server(config).serve())
     return 0
 
 

@@ -12,11 +12,11 @@ from typing import Any
 from bench.common import (
     FakeSlackProcess,
     bare_bolt_server,
-    database,
     log,
     median,
     ragft_server,
 )
+from bench.databases import database
 
 RUNS = 5
 

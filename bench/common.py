@@ -14,15 +14,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import sqlalchemy as sa
 
+from bench import checkout
+from bench.databases import query
 from handlers.ui.ids import ActionId, action_id, pack
 from tests.fakes import signing
 
@@ -31,7 +31,6 @@ BOT_TOKEN = "xoxb-bench-token"
 SECRET = signing.SIGNING_SECRET
 CHANNEL = signing.DEFAULT_CHANNEL
 BOT_USER = "U0BOT00001"
-POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 Signed = tuple[bytes, dict[str, str]]
 
 
@@ -125,66 +124,10 @@ class FakeSlackProcess:
         async with http.get(f"{self.origin}/bench/stats") as response:
             return await response.json()
 
-
-# ------------------------------------------------------------------------------- databases
-
-
-def sync_url(url: str) -> str:
-    """A synchronous SQLAlchemy URL for the benchmark's own queries."""
-    if url.startswith("sqlite"):
-        return "sqlite:///" + url.split(":///", 1)[1]
-    return "postgresql+psycopg://" + url.split("://", 1)[1]
-
-
-def query(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    engine = sa.create_engine(sync_url(url), poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(sa.text(sql), params)]
-    finally:
-        engine.dispose()
-
-
-def postgres_available() -> bool:
-    try:
-        query(POSTGRES_URL, "SELECT 1")
-    except Exception:
-        return False
-    return True
-
-
-def _admin(statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-        connection.execute(statement)
-
-
-@contextlib.contextmanager
-def postgres_database(tag: str) -> Iterator[str]:
-    """A throwaway PostgreSQL database, dropped afterwards; yields its URL."""
-    name = f"ragft_bench_{tag}_{uuid.uuid4().hex[:8]}"
-    _admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextlib.contextmanager
-def sqlite_database(tag: str) -> Iterator[str]:
-    directory = tempfile.mkdtemp(prefix=f"ragft-bench-{tag}-")
-    try:
-        yield f"sqlite:///{directory}/ragft.db"
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def database(kind: str, tag: str) -> Iterator[str]:
-    manager = sqlite_database(tag) if kind == "sqlite" else postgres_database(tag)
-    with manager as url:
-        yield url
+    async def updates(self, http: aiohttp.ClientSession, since: int = 0) -> dict[str, Any]:
+        """``{"updates": [...], "next": i}``: the chat.update calls answered from ``since`` on."""
+        async with http.get(f"{self.origin}/bench/updates", params={"since": since}) as response:
+            return await response.json()
 
 
 # --------------------------------------------------------------------------------- servers
@@ -253,10 +196,18 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if errors := self.errors_logged():  # keep the log to read
+            kept = Path(tempfile.gettempdir()) / "ragft-bench-logs"
+            kept.mkdir(exist_ok=True)
+            slug = "".join(c if c.isalnum() else "-" for c in self.name).strip("-")
+            name = f"{slug}-{time.strftime('%H%M%S')}.log"
+            with contextlib.suppress(OSError):
+                shutil.copy(Path(self.workdir) / "server.log", kept / name)
+                log(f"{self.name}: {len(errors)} error lines logged, log kept in {kept / name}")
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def _env(fake_url: str, database_url: str | None = None) -> dict[str, str]:
+def _env(fake_url: str, database_url: str | None, pythonpath: Path) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -266,7 +217,7 @@ def _env(fake_url: str, database_url: str | None = None) -> dict[str, str]:
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_URL=fake_url,
-        PYTHONPATH=str(ROOT),
+        PYTHONPATH=str(pythonpath),
         PYTHONUNBUFFERED="1",
     )
     if database_url:
@@ -277,14 +228,14 @@ def _env(fake_url: str, database_url: str | None = None) -> dict[str, str]:
 def ragft_server(name: str, fake_url: str, database_url: str) -> Server:
     port = free_port()
     argv = [*ragft_command(), "serve", "--http", "--host", "127.0.0.1", "--port", str(port)]
-    env = _env(fake_url, database_url)
+    env = _env(fake_url, database_url, checkout.RAGFT_SRC)
     return Server(name, argv, env, port, database_url)
 
 
 def bare_bolt_server(fake_url: str) -> Server:
     port = free_port()
     argv = [sys.executable, "-m", "bench.bare_bolt", "--host", "127.0.0.1", "--port", str(port)]
-    return Server("bare Bolt", argv, _env(fake_url), port)
+    return Server("bare Bolt", argv, _env(fake_url, None, ROOT), port)
 
 
 # ------------------------------------------------------------------------- signed requests
@@ -321,6 +272,17 @@ def mention(thread_ts: str, event_id: str, user: str = signing.DEFAULT_USER) -> 
     return signing.event(event, event_id=event_id)
 
 
+def question_messages(database_url: str, key: str = "problem_type") -> dict[int, tuple[str, str]]:
+    """``{decision id: (channel, ts)}`` of each posted decision's ``key`` question message."""
+    rows = query(database_url, "SELECT id, channel_id, message_ts FROM decision")
+    found: dict[int, tuple[str, str]] = {}
+    for decision_id, channel, posted in rows:
+        posted = json.loads(posted) if isinstance(posted, str) else (posted or {})
+        if posted.get(key):
+            found[int(decision_id)] = (str(channel), str(posted[key]))
+    return found
+
+
 def decisions_with_threads(database_url: str) -> list[tuple[int, str]]:
     rows = query(
         database_url,
@@ -338,6 +300,9 @@ class LoadResult:
     kinds: list[str]  # the kind of each request, parallel to ``latencies``
     statuses: dict[int, int]
     wall: float
+    order: list[int] = field(default_factory=list)  # index in the requests given, parallel
+    sent_at: list[float] = field(default_factory=list)  # time.time() when sent, parallel
+    status_of: list[int] = field(default_factory=list)  # HTTP status, parallel
 
     @property
     def count(self) -> int:
@@ -350,8 +315,8 @@ class LoadResult:
 async def fire(base: str, requests: Sequence[tuple[str, Signed]], concurrency: int) -> LoadResult:
     """POST each ``(kind, signed request)`` to ``base``/slack/events, ``concurrency`` at a time
     (a closed loop: each worker sends its next request once the previous one was answered)."""
-    queue: asyncio.Queue[tuple[str, Signed]] = asyncio.Queue()
-    for item in requests:
+    queue: asyncio.Queue[tuple[int, tuple[str, Signed]]] = asyncio.Queue()
+    for item in enumerate(requests):
         queue.put_nowait(item)
     result = LoadResult([], [], {}, 0.0)
     connector = aiohttp.TCPConnector(limit=concurrency)
@@ -361,14 +326,18 @@ async def fire(base: str, requests: Sequence[tuple[str, Signed]], concurrency: i
         async def worker() -> None:
             while True:
                 try:
-                    kind, (body, headers) = queue.get_nowait()
+                    index, (kind, (body, headers)) = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
+                sent_at = time.time()
                 begin = time.perf_counter()
                 async with http.post(f"{base}/slack/events", data=body, headers=headers) as r:
                     await r.read()
                 result.latencies.append(time.perf_counter() - begin)
                 result.kinds.append(kind)
+                result.order.append(index)
+                result.sent_at.append(sent_at)
+                result.status_of.append(r.status)
                 result.statuses[r.status] = result.statuses.get(r.status, 0) + 1
 
         began = time.perf_counter()
@@ -383,16 +352,23 @@ async def settle(
     *,
     quiet: float = 1.5,
     limit: float = 180.0,
+    pids: Sequence[int] = (),
 ) -> float:
-    """Wait until the fake has seen no new call (and ``probe()``, if given, has not changed) for
-    ``quiet`` seconds: the servers' work after their acks is done. Returns seconds waited."""
+    """Wait until the fake has seen no new call (and ``probe()``, if given, has not changed, and
+    the processes ``pids`` have used less than 0.1 s of CPU) for ``quiet`` seconds: the servers'
+    work after their acks is done. Returns seconds waited. (A server busy on its backlog can
+    go more than ``quiet`` without a Slack call; its CPU shows it is not done.)"""
     began = time.perf_counter()
     async with aiohttp.ClientSession() as http:
         last: Any = None
         stable_since = time.perf_counter()
         while time.perf_counter() - began < limit:
             stats = await fake.stats(http)
-            now = (stats["total"], await asyncio.to_thread(probe) if probe else None)
+            now = (
+                stats["total"],
+                await asyncio.to_thread(probe) if probe else None,
+                tuple(int(cpu_seconds(pid) * 10) for pid in pids),
+            )
             if now != last:
                 last, stable_since = now, time.perf_counter()
             elif time.perf_counter() - stable_since >= quiet:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import database, postgres_available
+from bench.databases import database, postgres_available
 from bot.settings import normalize_database_url
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade

@@ -4,12 +4,20 @@
     python -m bench --out docs/benchmarks.md   # and write them into that file
     python -m bench --quick                    # a small smoke run (not for the record)
     python -m bench --only ack,throughput      # a subset: ack, throughput, sweep, cold, memory
+    python -m bench --ragft-src /tmp/before    # the ragft servers from another checkout
 
 With ``--out``, only the parts of the file between ``<!-- bench:<section>:start/end -->``
 markers are replaced (just the sections that ran), so the notes around them stay. PostgreSQL is
 ``BENCH_POSTGRES_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``); each benchmark
 creates and drops its own databases there. Exits 0 when every benchmark ran, whatever the
 figures; 1 if one crashed.
+
+``--ragft-src DIR``: the ragft servers (and the sweep) import bot/, handlers/ and storage/ from
+DIR, e.g. the code before a change, checked out with ``git worktree add /tmp/before <rev>``;
+the harness (bench/, the fake Slack, bare Bolt) stays this checkout's, and so does the venv
+(its editable install comes after PYTHONPATH, which is checked before anything runs). The
+Markdown says which checkout and commit ran. ``ack`` also makes the ``visible`` part (click to
+visible, from the same loads); every run adds a ``goals`` part.
 """
 
 from __future__ import annotations
@@ -31,19 +39,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import ack_latency, cold_start, memory, throughput
+from bench import ack_latency, checkout, cold_start, memory, report, throughput
+from bench.checkout import check_ragft_imports, set_ragft_src, source_info
 from bench.common import (
-    POSTGRES_URL,
     ROOT,
     FakeSlackProcess,
     Server,
     bare_bolt_server,
-    database,
     log,
-    postgres_available,
-    query,
     ragft_server,
 )
+from bench.databases import POSTGRES_URL, database, postgres_available, query
 
 SECTIONS = ("ack", "throughput", "sweep", "cold", "memory")
 PACKAGES = (
@@ -58,8 +64,6 @@ PACKAGES = (
     "aiohttp",
     "apscheduler",
 )
-ACK_P99_RATIO_GOAL = 1.25
-ACK_DEADLINE = 3.0
 
 
 def machine() -> dict[str, str]:
@@ -88,6 +92,8 @@ def machine() -> dict[str, str]:
         "packages": ", ".join(versions),
         "sqlite": sqlite3.sqlite_version,
         "postgresql": postgres,
+        "ragft source": source_info(checkout.RAGFT_SRC),
+        "harness (bench/)": source_info(ROOT),
     }
 
 
@@ -114,227 +120,39 @@ async def _all_healthy(started: list[Server]) -> None:
         await server.wait_healthy()
 
 
-def run_sweep(postgres: bool) -> dict[str, Any]:
-    """bench/sweep.py belongs to the scheduler work; run it (as is) if it is there. It finds
-    PostgreSQL through ``RAGFT_TEST_POSTGRES_URL``."""
-    path = ROOT / "bench" / "sweep.py"
-    if not path.exists():
-        return {"status": "pending"}
-    env = os.environ.copy()
+SWEEP_QUICK = ("--decisions", "10000")
+
+
+def run_sweep(postgres: bool, quick: bool) -> dict[str, Any]:
+    """``python -m bench.sweep`` (1,000 due among 100,000, no-op Slack, both databases, then 3
+    concurrent sweepers) in a process that imports bench from here and ragft from
+    ``RAGFT_SRC``. It finds PostgreSQL through ``RAGFT_TEST_POSTGRES_URL``."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     if postgres:
         env.setdefault("RAGFT_TEST_POSTGRES_URL", POSTGRES_URL)
-    argv = [sys.executable, "-m", "bench.sweep"]
+    extra = list(SWEEP_QUICK) if quick else []
+    launcher = (
+        "import sys, runpy\n"
+        f"sys.path.insert(0, {str(ROOT)!r}); import bench\n"  # bench/ from the harness
+        f"sys.path.insert(0, {str(checkout.RAGFT_SRC)!r})\n"  # ragft from --ragft-src
+        f"sys.argv = ['bench.sweep', *{extra!r}]\n"
+        "runpy.run_module('bench.sweep', run_name='__main__', alter_sys=True)\n"
+        "print('IMPORTS', *(sys.modules[n].__file__ for n in ('bot', 'storage')), "
+        "file=sys.stderr)\n"
+    )
+    argv = [sys.executable, "-c", launcher]
     began = time.perf_counter()
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=3600, env=env)
+    imports = [line for line in done.stderr.splitlines() if line.startswith("IMPORTS ")]
     return {
         "status": "ran",
-        "command": shlex.join(["python", "-m", "bench.sweep"]),
+        "command": shlex.join(["python", "-m", "bench.sweep", *extra]),
         "returncode": done.returncode,
         "stdout": done.stdout,
         "stderr_tail": "\n".join(done.stderr.splitlines()[-20:]),
         "seconds": time.perf_counter() - began,
+        "imports": ", ".join(f"`{f}`" for f in imports[-1].split()[1:]) if imports else "",
     }
-
-
-# --------------------------------------------------------------------------------- Markdown
-
-
-def ms(seconds: float | None) -> str:
-    return "—" if seconds is None else f"{seconds * 1000:.1f}"
-
-
-def render_ack(results: dict[int, dict[str, dict[str, Any]]]) -> list[str]:
-    out = [
-        "### 1. Acknowledgement latency",
-        "",
-        "Fake Slack delay 200 ms on every Web API call. A closed loop of `c` concurrent clients; "
-        "a third each `/ragft <title>`, answer clicks and `@ragft fail: …` thread mentions. "
-        "Times in ms, from sending the request to reading the whole response. "
-        "Ratios are ragft ÷ bare Bolt at the same percentile. Server CPU is the server "
-        "process's user+system CPU per request while the load ran (in brackets: including "
-        "the work after the acks, until the fake Slack went quiet).",
-        "",
-        "| c | server | requests | p50 | p95 | p99 | max | non-200 | req/s "
-        "| p50 ratio | p99 ratio | server CPU ms/req |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    goals: list[str] = []
-    for level, by_server in results.items():
-        bare = by_server.get("bare Bolt")
-        for name, row in by_server.items():
-            r50 = r99 = "—"
-            if bare and name != "bare Bolt":
-                r50 = f"{row['p50'] / bare['p50']:.2f}"
-                r99 = f"{row['p99'] / bare['p99']:.2f}"
-            out.append(
-                f"| {level} | {name} | {row['n']} | {ms(row['p50'])} | {ms(row['p95'])} | "
-                f"{ms(row['p99'])} | {ms(row['max'])} | {row['non_200']} | {row['rps']:.0f} | "
-                f"{r50} | {r99} | {row['cpu_ms_load']:.1f} ({row['cpu_ms_total']:.1f}) |"
-            )
-            if name == "bare Bolt":
-                continue
-            if level == 10 and bare:
-                ratio = row["p99"] / bare["p99"]
-                verdict = "met" if ratio <= ACK_P99_RATIO_GOAL else "**missed**"
-                goals.append(
-                    f"- p99 ratio at c=10, {name}: {ratio:.2f} (goal ≤ {ACK_P99_RATIO_GOAL}): "
-                    f"{verdict}"
-                )
-            if level == 50:
-                ok = row["max"] < ACK_DEADLINE and row["non_200"] == 0
-                goals.append(
-                    f"- every ack < 3 s at c=50, {name}: slowest {ms(row['max'])} ms, "
-                    f"{row['non_200']} non-200: {'met' if ok else '**missed**'}"
-                )
-    out += ["", *goals, "", "By request kind (p50 / p99 ms):", ""]
-    out += [
-        "| c | server | `/ragft` | answer click | mention |",
-        "|---:|---|---:|---:|---:|",
-    ]
-    for level, by_server in results.items():
-        for name, row in by_server.items():
-            cells = []
-            for kind in ack_latency.KINDS:
-                k = row["by_kind"].get(kind)
-                cells.append(f"{ms(k['p50'])} / {ms(k['p99'])}" if k else "—")
-            out.append(f"| {level} | {name} | {' | '.join(cells)} |")
-    return out
-
-
-def render_throughput(results: dict[str, list[dict[str, Any]]]) -> list[str]:
-    out = [
-        "### 2. Answer throughput and loss",
-        "",
-        "N distinct users click an answer to the same question of one decision, all N requests "
-        "in flight at once. Counted once the database and the fake Slack are quiet. "
-        "*All recorded* is the time from the first click until all N rows were in the database.",
-        "",
-        "| server | N | acked 200 | ack p99 ms | recorded | lost | duplicated | all recorded (s) "
-        "| answers/s | Slack calls | calls/click | calls by method |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    for name, rows in results.items():
-        for row in rows:
-            methods = ", ".join(f"{m} {n}" for m, n in sorted(row["by_method"].items()))
-            recorded = row["all_recorded_s"]
-            rate = row["answers_per_s"]
-            out.append(
-                f"| {name} | {row['n']} | {row['acked_200']} | {ms(row['ack_p99'])} | "
-                f"{row['recorded']} | {row['lost']} | {row['duplicated']} | "
-                f"{'—' if recorded is None else f'{recorded:.2f}'} | "
-                f"{'—' if rate is None else f'{rate:.0f}'} | {row['slack_calls']} | "
-                f"{row['calls_per_click']:.3f} | {methods} |"
-            )
-    return out
-
-
-def render_sweep(result: dict[str, Any]) -> list[str]:
-    out = ["### 3. Sweeps", ""]
-    if result["status"] == "pending":
-        return [
-            *out,
-            "| measurement | result |",
-            "|---|---|",
-            "| sweep of 100,000 decisions / 1,000 due, time and peak memory, SQLite and "
-            "PostgreSQL; 3 concurrent sweepers on PostgreSQL | **PENDING**: `bench/sweep.py` "
-            "(scheduler work) did not exist when this run was made; `python -m bench` runs it "
-            "when it does |",
-        ]
-    out += [f"`{result['command']}` (exit {result['returncode']}, {result['seconds']:.0f} s):", ""]
-    out += ["```", result["stdout"].rstrip() or "(no output)", "```"]
-    if result["returncode"] != 0 and result["stderr_tail"]:
-        out += ["", "stderr (last lines):", "", "```", result["stderr_tail"], "```"]
-    return out
-
-
-def render_cold(results: dict[str, Any]) -> list[str]:
-    out = [
-        "### 4. Cold start",
-        "",
-        "From spawning the server process to the first `GET /healthz` → 200, fresh database "
-        "each run (so every migration runs). Seconds.",
-        "",
-        "| server | median | max | runs |",
-        "|---|---:|---:|---|",
-    ]
-    names = {"sqlite": "ragft (SQLite)", "postgres": "ragft (PostgreSQL)", "bare": "bare Bolt"}
-    for kind, row in results.items():
-        runs = ", ".join(f"{t:.3f}" for t in row["runs"])
-        out.append(f"| {names[kind]} | {row['median']:.3f} | {row['max']:.3f} | {runs} |")
-    return out
-
-
-def render_memory(results: dict[str, Any]) -> list[str]:
-    out = [
-        "### 5. Memory",
-        "",
-        f"Resident memory (VmRSS) of the server process: warm (after one request), and after "
-        f"{memory.DECISIONS:,} `/ragft <title>` (concurrency {memory.CONCURRENCY}) once every "
-        "thread is posted; VmHWM is the peak. MiB.",
-        "",
-        "| server | warm | after | growth | peak (VmHWM) | decisions posted | acked 200 |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    names = {"sqlite": "ragft (SQLite)", "postgres": "ragft (PostgreSQL)", "bare": "bare Bolt"}
-    for kind, row in results.items():
-        posted = "—" if row["decisions_posted"] is None else str(row["decisions_posted"])
-        out.append(
-            f"| {names[kind]} | {row['rss_before_mib']:.1f} | {row['rss_after_mib']:.1f} | "
-            f"{row['growth_mib']:+.1f} | {row['peak_mib']:.1f} | {posted} | {row['acked_200']} |"
-        )
-    return out
-
-
-def render(info: dict[str, str], argv: list[str], sections: dict[str, Any]) -> dict[str, str]:
-    """Markdown per part: ``machine`` (always), then each section that ran."""
-    parts = {
-        "machine": "\n".join(
-            [
-                f"Last run {info['date']} with `{shlex.join(argv)}`.",
-                "",
-                "| machine | |",
-                "|---|---|",
-                *(f"| {key} | {value} |" for key, value in info.items() if key != "date"),
-            ]
-        )
-    }
-    renderers: dict[str, Callable[[Any], list[str]]] = {
-        "ack": render_ack,
-        "throughput": render_throughput,
-        "sweep": render_sweep,
-        "cold": render_cold,
-        "memory": render_memory,
-    }
-    for name in SECTIONS:
-        if name not in sections:
-            continue
-        value = sections[name]
-        if isinstance(value, BaseException):
-            lines = [f"### {name}", "", f"**crashed**: `{type(value).__name__}: {value}`"]
-        else:
-            lines = renderers[name](value)
-        parts[name] = "\n".join(lines).rstrip() + f"\n\n_({name}: {info['date']})_"
-    return parts
-
-
-def markers(name: str) -> tuple[str, str]:
-    return f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
-
-
-def write(path: Path, parts: dict[str, str]) -> None:
-    """Replace each part between its markers, so a partial run (``--only``) updates only its
-    sections and notes written around the markers stay."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    for name, body in parts.items():
-        start, end = markers(name)
-        block = f"{start}\n{body}\n{end}"
-        if start in text and end in text:
-            head, rest = text.split(start, 1)
-            text = head + block + rest.split(end, 1)[1]
-        else:
-            text = text.rstrip() + "\n\n" + block + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
 
 
 # ------------------------------------------------------------------------------------- main
@@ -346,7 +164,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
     parser.add_argument("--quick", action="store_true", help="small counts: a smoke run")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument(
+        "--ragft-src",
+        type=Path,
+        metavar="DIR",
+        help="run the ragft servers from this checkout (default: this one)",
+    )
     args = parser.parse_args(argv)
+    if args.ragft_src:
+        set_ragft_src(args.ragft_src)
+    imported = check_ragft_imports()
+    log(f"ragft servers import from {', '.join(imported.values())}")
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(only) - set(SECTIONS)
     if unknown:
@@ -359,10 +187,12 @@ def main(argv: list[str] | None = None) -> int:
             log(f"PostgreSQL at {POSTGRES_URL} is unreachable: SQLite only")
     if args.quick:
         ack_latency.LEVELS = {1: 30, 10: 60, 50: 100}
+        ack_latency.ROUNDS = 2
         throughput.SIZES = (20, 50)
         cold_start.RUNS = 2
-        memory.DECISIONS = 100
+        memory.WARMUP, memory.DECISIONS = 20, 100
 
+    began = time.perf_counter()
     info = machine()
     results: dict[str, Any] = {}
 
@@ -387,17 +217,20 @@ def main(argv: list[str] | None = None) -> int:
                 return asyncio.run(throughput.run(fake, started))
 
         attempt("ack", ack)
+        if "ack" in results and not isinstance(results["ack"], BaseException):
+            results["visible"] = results["ack"]
         attempt("throughput", clicks)
-        attempt("sweep", lambda: run_sweep("postgres" in kinds))
+        attempt("sweep", lambda: run_sweep("postgres" in kinds, args.quick))
         attempt("cold", lambda: asyncio.run(cold_start.run(fake, kinds)))
         attempt("memory", lambda: asyncio.run(memory.run(fake, kinds)))
 
-    shown = ["python", "-m", "bench", *(argv if argv is not None else sys.argv[1:])]
-    parts = render(info, shown, results)
+    shown = shlex.join(["python", "-m", "bench", *(argv if argv is not None else sys.argv[1:])])
+    parts = report.render(info, shown, results)
     print("\n\n".join(parts.values()))
     if args.out:
-        write(args.out, parts)
+        report.write(args.out, parts)
         log(f"wrote {args.out}")
+    log(f"all done in {time.perf_counter() - began:.0f} s")
     return 1 if any(isinstance(v, BaseException) for v in results.values()) else 0
 
 

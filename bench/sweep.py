@@ -27,7 +27,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if not __package__:  # run as a script (python bench/sweep.py): the checkout it is in
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg
 from sqlalchemy import func, insert, select, update

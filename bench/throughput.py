@@ -17,9 +17,9 @@ from bench.common import (
     fire,
     log,
     percentile,
-    query,
     settle,
 )
+from bench.databases import query
 
 SIZES = (50, 200)
 QUESTION = "problem_type"
@@ -40,7 +40,7 @@ def _answers(database_url: str, decision_id: int) -> tuple[int, int]:
 async def one(fake: FakeSlackProcess, server: Server, n: int) -> dict[str, Any]:
     assert server.database_url is not None
     url = server.database_url
-    await fire(server.base, [("command", command(fake, f"Throughput N={n}"))], 1)
+    await fire(server.base, [("command", command(fake, f"Throughput benchmark decision N={n}"))], 1)
     await settle(fake)
     decision_id, thread_ts = decisions_with_threads(url)[-1]
     users = [f"U{n:03d}T{i:05d}" for i in range(n)]
