@@ -69,8 +69,14 @@ def reason(error: BaseException, url: str | URL) -> str:
     return text[:200]
 
 
+POOL_TIMEOUT = 600
+"""Seconds a burst's work may queue for a pooled connection (SQLAlchemy's default, 30, made
+work after the ack fail outright, and threads go unposted, when 1,000 ``/ragft`` came at once)."""
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if not is_sqlite(url):
+        kwargs.setdefault("pool_timeout", POOL_TIMEOUT)
         kwargs.setdefault("pool_pre_ping", True)
         if "connect_timeout" not in make_url(url).query:
             kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", PG_CONNECT_TIMEOUT)
@@ -87,7 +93,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
                 f"({exc.strerror or type(exc).__name__}); check DATABASE_URL and that the "
                 "directory exists and is writable"
             ) from None
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    if database and database != ":memory:":  # a file: a queue pool (memory has one connection)
+        kwargs.setdefault("pool_timeout", POOL_TIMEOUT)
+    engine = create_async_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
