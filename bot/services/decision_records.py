@@ -14,7 +14,13 @@ from bot.services.default_decision import named_or_default, pick_in
 from bot.services.stalled import watch_new_decision_in
 from bot.services.state import DecisionState, state_of
 from storage.models import Decision, FailureExample, Reminder
-from storage.repositories import decision_repo, event_repo, failure_repo, reminder_repo
+from storage.repositories import (
+    decision_repo,
+    event_repo,
+    failure_repo,
+    message_ts_repo,
+    reminder_repo,
+)
 
 VISIBLE = [s for s in DecisionStatus if s != DecisionStatus.ARCHIVED]
 """Archived decisions are the orphans of a /ragft whose thread could not be posted."""
@@ -114,16 +120,17 @@ async def save_message_ts(
     decision_id: int,
     posted: dict[str, str],
     thread_ts: str | None = None,
-) -> Decision:
+) -> None:
     async with session.begin():
-        decision = await guards.decision_in_team(
-            session=session, team_id=team_id, decision_id=decision_id, for_update=True
+        saved = await message_ts_repo.add_message_ts(
+            session=session,
+            team_id=team_id,
+            decision_id=decision_id,
+            posted=posted,
+            thread_ts=thread_ts,
         )
-        if thread_ts:
-            decision.thread_ts = thread_ts
-        decision.message_ts = {**decision.message_ts, **posted}
-        session.add(decision)
-        return decision
+    if not saved:
+        raise NotFound(f"There's no decision #{decision_id} in this workspace.")
 
 
 async def archive_orphan(*, session: AsyncSession, team_id: str, decision_id: int) -> None:
