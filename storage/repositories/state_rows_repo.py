@@ -41,9 +41,12 @@ class StateRows:
 _NONE = sa.null()
 
 
-def _query(team_id: str, decision_id: int) -> Any:
+def _query() -> Any:
     def of(table: Any) -> Any:
-        return sa.and_(table.team_id == team_id, table.decision_id == decision_id)
+        return sa.and_(
+            table.team_id == sa.bindparam("team_id"),
+            table.decision_id == sa.bindparam("decision_id"),
+        )
 
     answers = sa.select(
         sa.literal_column("'a'").label("kind"),
@@ -82,10 +85,16 @@ def _query(team_id: str, decision_id: int) -> Any:
     return sa.union_all(answers, owners, failures, tests)
 
 
+_QUERY = _query()
+"""Built once: the statement is the same for every decision, only the parameters change."""
+
+
 async def state_rows(*, session: AsyncSession, team_id: str, decision_id: int) -> StateRows:
     rows = StateRows()
     answers: list[tuple[datetime, int, AnswerRow]] = []
-    for kind, k1, k2, k3, n, at, rid in await session.exec(_query(team_id, decision_id)):
+    for kind, k1, k2, k3, n, at, rid in await session.exec(
+        _QUERY, params={"team_id": team_id, "decision_id": decision_id}
+    ):
         if kind == "a":
             answers.append((at, rid, AnswerRow(k1, k2, k3)))
         elif kind == "o":
