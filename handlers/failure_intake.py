@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from bot.domain.failure_lines import ParsedFailure
 from bot.domain.questions import FAILURE_CATEGORY_LABELS, CategorySource, MessageKey
-from bot.services import decision_records, failure_logging
+from bot.services import decision_records, failure_logging, guards
 from bot.services.failure_logging import Categorised
 from handlers.runtime import Runtime
 from handlers.slack_calls import post_message
@@ -49,13 +49,19 @@ async def log_from_slack(
     user_id: str,
     failures: Sequence[ParsedFailure],
     visible: bool = True,
+    found: Decision | None = None,
 ) -> tuple[Decision, list[Categorised], int]:
     """Check the decision is this channel's (None: the channel's default for logging),
     categorise, save, and refresh the tally: the decision, the failures stored, and how many
     were duplicates of failures already logged (skipped).
-    ``visible`` shows the model working in the thread (the Q3 modal and mentions)."""
+    ``visible`` shows the model working in the thread (the Q3 modal and mentions). ``found``:
+    the decision, just read in this channel by the caller (a mention's thread), not read again."""
     where = {"team_id": team_id, "channel_id": channel_id, "decision_id": decision_id}
-    decision = await runtime.call(decision_records.decision_for_logging, **where)
+    if found is not None and found.id == decision_id and found.channel_id == channel_id:
+        guards.require_loggable(found)
+        decision = found
+    else:
+        decision = await runtime.call(decision_records.decision_for_logging, **where)
     assert decision.id is not None
     where["decision_id"] = decision.id
     if visible:

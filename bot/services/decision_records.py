@@ -14,7 +14,14 @@ from bot.services.default_decision import named_or_default, pick_in
 from bot.services.stalled import watch_new_decision_in
 from bot.services.state import DecisionState, state_of
 from storage.models import Decision, FailureExample, Reminder
-from storage.repositories import decision_repo, event_repo, failure_repo, reminder_repo, render_repo
+from storage.repositories import (
+    decision_repo,
+    event_repo,
+    failure_repo,
+    message_ts_repo,
+    reminder_repo,
+    render_repo,
+)
 
 VISIBLE = [s for s in DecisionStatus if s != DecisionStatus.ARCHIVED]
 """Archived decisions are the orphans of a /ragft whose thread could not be posted."""
@@ -115,25 +122,26 @@ async def save_message_ts(
     posted: dict[str, str],
     thread_ts: str | None = None,
     shown_version: int | None = None,
-) -> Decision:
+) -> None:
     """Where these messages are; ``shown_version``: the decision version they were rendered
     from, so only a later write updates them."""
     async with session.begin():
-        decision = await guards.decision_in_team(
-            session=session, team_id=team_id, decision_id=decision_id, for_update=True
+        saved = await message_ts_repo.add_message_ts(
+            session=session,
+            team_id=team_id,
+            decision_id=decision_id,
+            posted=posted,
+            thread_ts=thread_ts,
         )
-        if thread_ts:
-            decision.thread_ts = thread_ts
-        decision.message_ts = {**decision.message_ts, **posted}
-        session.add(decision)
-        if shown_version is not None:
+        if saved and shown_version is not None:
             await render_repo.record_shown(
                 session=session,
                 team_id=team_id,
                 decision_id=decision_id,
                 shown=dict.fromkeys(posted, shown_version),
             )
-        return decision
+    if not saved:
+        raise NotFound(f"There's no decision #{decision_id} in this workspace.")
 
 
 async def archive_orphan(*, session: AsyncSession, team_id: str, decision_id: int) -> None:

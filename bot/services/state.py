@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,8 +23,8 @@ from bot.domain.record_facts import RecordFacts
 from bot.domain.rule import Answers, FailureCounts, Recommendation, recommend
 from bot.domain.team_choice import TeamChoice, team_choice
 from bot.services.guards import decision_in_team
-from storage.models import Answer, ContextTest, Decision, OwnerAssignment
-from storage.repositories import answer_repo, context_test_repo, failure_repo, record_repo
+from storage.models import ContextTest, Decision
+from storage.repositories import context_test_repo, failure_repo, record_repo, state_rows_repo
 
 
 @dataclass(frozen=True)
@@ -116,10 +117,28 @@ class DecisionState:
         )
 
 
+class AnswerLike(Protocol):
+    """An ``Answer`` row, or just its columns that make the state."""
+
+    @property
+    def question(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def value(self) -> str: ...
+
+
+class OwnerLike(Protocol):
+    @property
+    def role(self) -> str: ...
+    @property
+    def user_id(self) -> str | None: ...
+
+
 def build_state(
     decision: Decision,
-    answers: Iterable[Answer],
-    owners: Iterable[OwnerAssignment],
+    answers: Iterable[AnswerLike],
+    owners: Iterable[OwnerLike],
     counts: dict[str, int],
     tests: Iterable[ContextTest] = (),
     snapshot: DecisionSnapshot | None = None,
@@ -236,7 +255,8 @@ async def load_state(*, session: AsyncSession, team_id: str, decision_id: int) -
 async def state_of(*, session: AsyncSession, decision: Decision) -> DecisionState:
     assert decision.id is not None
     scope = {"session": session, "team_id": decision.team_id, "decision_id": decision.id}
-    raw = await record_repo.get_snapshot(**scope)
+    # Only deciding stores a snapshot, and it sets decided_at then: an undecided decision has none.
+    raw = await record_repo.get_snapshot(**scope) if decision.decided_at is not None else None
     snapshot = DecisionSnapshot.model_validate(raw) if raw else None
     amendments: list[Amendment] = []
     since = None
@@ -253,12 +273,14 @@ async def state_of(*, session: AsyncSession, decision: Decision) -> DecisionStat
             )
             for a in await record_repo.list_amendments(**scope)
         ]
+    rows = await state_rows_repo.state_rows(**scope)
+    tests = await context_test_repo.list_tests(**scope) if rows.context_tests else ()
     return build_state(
         decision,
-        await answer_repo.list_answers(**scope),
-        await answer_repo.list_owners(**scope),
-        await failure_repo.failure_counts(**scope),
-        await context_test_repo.list_tests(**scope),
+        rows.answers,
+        rows.owners,
+        rows.failure_counts,
+        tests,
         snapshot=snapshot,
         amendments=amendments,
         since=since,

@@ -91,6 +91,7 @@ async def app_mention(body: dict[str, Any], context: AsyncBoltContext) -> None:
         decision_id=decision.id,
         user_id=mention.user,
         failures=[parsed],
+        found=decision,
     )
     if not stored:
         await _tell(rt.client, mention, f"Already logged: {skipped_text(duplicates)}")

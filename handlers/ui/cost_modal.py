@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import Block, DividerBlock, SectionBlock
+from slack_sdk.models.blocks import Block, DividerBlock
 
 from bot.domain.cost_assumptions import LABELS, OVERRIDE_KEYS, CostAssumptions, assumptions_for
 from bot.domain.costs import PathCost, improvement_lines, percent, summary_line
 from bot.domain.lifecycle import DecisionStatus
 from bot.services.state import DecisionState
-from handlers.ui.blocks import button, context, md, section
+from handlers.ui.blocks import BlockDict, button, context, section
 from handlers.ui.decision_modals import metadata, modal_view, text_input
 from handlers.ui.ids import ActionId, CallbackId, InputId, action_id, pack
 from handlers.ui.mrkdwn import CONTEXT_TEXT, SECTION_TEXT, fit, mention, safe
@@ -21,11 +21,11 @@ def cost_input_id(key: str) -> str:
     return pack(InputId.COST, key)
 
 
-def cost_summary(state: DecisionState) -> SectionBlock:
+def cost_summary(state: DecisionState) -> BlockDict:
     """One line for the verdict message, with the button that opens the table."""
     changed = " _(assumptions changed for this decision)_" if state.decision.cost_overrides else ""
-    return SectionBlock(
-        text=md(f"*Cost* {summary_line(state.costs)}{changed}"),
+    return section(
+        f"*Cost* {summary_line(state.costs)}{changed}",
         accessory=button("Costs", action_id(ActionId.COSTS), str(state.id)),
     )
 

@@ -19,7 +19,7 @@ from bot.domain.questions import ANSWER_LABELS, OWNER_ROLE_LABELS, VERDICT_LABEL
 from bot.domain.tallies import percent
 from bot.services.home_dashboard import Dashboard, DecidedItem, NeedsYou
 from bot.services.state import DecisionState
-from handlers.ui.blocks import button, context, section
+from handlers.ui.blocks import as_dicts, button, context, section
 from handlers.ui.ids import ActionId, action_id
 from handlers.ui.mrkdwn import MODAL_BLOCKS, fit, safe, slack_date
 
@@ -185,4 +185,4 @@ def cant_list_view(error: str) -> dict[str, Any]:
 def _view(blocks: list[Block]) -> dict[str, Any]:
     if len(blocks) > MODAL_BLOCKS:
         raise ValueError(f"{len(blocks)} blocks; Slack allows {MODAL_BLOCKS} in a Home tab")
-    return {"type": "home", "blocks": [block.to_dict() for block in blocks]}
+    return {"type": "home", "blocks": as_dicts(blocks)}

@@ -5,14 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    Option,
-    StaticSelectElement,
-    UserSelectElement,
-)
-
 from bot.domain.questions import (
     ANALYSIS_TARGET,
     CHOICE_LABELS,
@@ -27,13 +19,24 @@ from bot.domain.questions import (
 )
 from bot.domain.team_choice import TeamChoice, split_summary
 from bot.services.state import DecisionState
-from handlers.ui.blocks import Message, button, context, render, section
+from handlers.ui.blocks import (
+    BlockDict,
+    Message,
+    actions,
+    button,
+    context,
+    option,
+    render,
+    section,
+    static_select,
+    user_select,
+)
 from handlers.ui.ids import ActionId, BlockId, action_id, pack
 from handlers.ui.judgements import judgement_lines
 from handlers.ui.mrkdwn import OPTION, fit, mention, mentions, safe
 
 
-def _question_intro(key: QuestionKey) -> list[Block]:
+def _question_intro(key: QuestionKey) -> list[BlockDict]:
     q = QUESTIONS_BY_KEY[key]
     return [section(f"*Q{q.number}. {q.title}*\n{q.prompt}"), context(q.guidance)]
 
@@ -54,10 +57,10 @@ def _team_line(choice: TeamChoice, labels: dict[str, str]) -> str:
     return f"*Team answer:* {labels[choice.value]} ({how})"
 
 
-def _choice_blocks(state: DecisionState, key: str, open_: bool) -> list[Block]:
+def _choice_blocks(state: DecisionState, key: str, open_: bool) -> list[BlockDict]:
     labels = CHOICE_LABELS[AnswerKey(key)]
     choice = state.choices[AnswerKey(key)]
-    blocks: list[Block] = []
+    blocks: list[BlockDict] = []
     if open_:
         elements = [
             button(label, action_id(ActionId.ANSWER, key, value), pack(state.id, key, value))
@@ -66,7 +69,7 @@ def _choice_blocks(state: DecisionState, key: str, open_: bool) -> list[Block]:
         if choice.votes:  # undo: only the clicker's own answer goes
             withdraw = action_id(ActionId.WITHDRAW_ANSWER, key)
             elements.append(button("Withdraw my answer", withdraw, pack(state.id, key)))
-        blocks.append(ActionsBlock(block_id=pack(BlockId.ANSWER, key), elements=elements))
+        blocks.append(actions(pack(BlockId.ANSWER, key), elements))
     lines = [_votes_line(choice, labels)]
     if split := split_summary(choice, labels):
         # Once decided, nobody can talk it through here any more: the split is the record.
@@ -76,15 +79,11 @@ def _choice_blocks(state: DecisionState, key: str, open_: bool) -> list[Block]:
     settle = None
     if open_ and key != AnswerKey.PROMPT_ENGINEERING and choice.votes:
         options = [
-            Option(text=fit(label, OPTION), value=pack(state.id, key, value))
+            option(fit(label, OPTION), pack(state.id, key, value))
             for value, label in labels.items()
         ]
-        options.append(Option(text="Let the majority decide", value=pack(state.id, key, "")))
-        settle = StaticSelectElement(
-            placeholder="Facilitator: settle it",
-            action_id=action_id(ActionId.SETTLE, key),
-            options=options,
-        )
+        options.append(option("Let the majority decide", pack(state.id, key, "")))
+        settle = static_select("Facilitator: settle it", action_id(ActionId.SETTLE, key), options)
     blocks.append(section("\n".join(lines), accessory=settle))
     return blocks
 
@@ -119,7 +118,7 @@ def _context_test_lines(state: DecisionState) -> list[str]:
     return lines[:CONTEXT_TEST_EVIDENCE_SHOWN]
 
 
-def _problem_type_blocks(state: DecisionState) -> list[Block]:
+def _problem_type_blocks(state: DecisionState) -> list[BlockDict]:
     open_ = state.is_open
     blocks = _choice_blocks(state, AnswerKey.PROBLEM_TYPE, open_)
     evidence = _context_test_lines(state)
@@ -145,7 +144,7 @@ def _problem_type_blocks(state: DecisionState) -> list[Block]:
     return blocks
 
 
-def _knowledge_change_blocks(state: DecisionState) -> list[Block]:
+def _knowledge_change_blocks(state: DecisionState) -> list[BlockDict]:
     return _choice_blocks(state, AnswerKey.KNOWLEDGE_CHANGE, state.is_open)
 
 
@@ -171,8 +170,8 @@ def failure_tally(state: DecisionState) -> str:
     return "\n".join(lines)
 
 
-def _failures_blocks(state: DecisionState) -> list[Block]:
-    blocks: list[Block] = [section(failure_tally(state))]
+def _failures_blocks(state: DecisionState) -> list[BlockDict]:
+    blocks: list[BlockDict] = [section(failure_tally(state))]
     if state.since_decision is not None:  # the tally above is the one the decision was made on
         blocks.append(
             context(
@@ -184,7 +183,7 @@ def _failures_blocks(state: DecisionState) -> list[Block]:
         button("Add failures", action_id(ActionId.ADD_FAILURES), str(state.id), style="primary"),
         button("Review & correct", action_id(ActionId.REVIEW_FAILURES), str(state.id)),
     ]
-    blocks.append(ActionsBlock(block_id=BlockId.FAILURES, elements=elements))
+    blocks.append(actions(BlockId.FAILURES, elements))
     blocks.append(
         context(
             "Or reply in this thread with `@ragft fail: why it failed | the output or a link`. "
@@ -194,8 +193,8 @@ def _failures_blocks(state: DecisionState) -> list[Block]:
     return blocks
 
 
-def _owners_blocks(state: DecisionState) -> list[Block]:
-    blocks: list[Block] = []
+def _owners_blocks(state: DecisionState) -> list[BlockDict]:
+    blocks: list[BlockDict] = []
     for role in OwnerRole:
         owner = state.owners.get(role)
         required = role in REQUIRED_OWNER_ROLES
@@ -207,11 +206,7 @@ def _owners_blocks(state: DecisionState) -> list[Block]:
             shown = "_nobody (optional)_"
         picker = None
         if state.is_open:
-            picker = UserSelectElement(
-                placeholder="Pick an owner",
-                action_id=action_id(ActionId.OWNER, role),
-                initial_user=owner or None,
-            )
+            picker = user_select("Pick an owner", action_id(ActionId.OWNER, role), owner or None)
         blocks.append(
             section(
                 f"*{OWNER_ROLE_LABELS[role]}*\n{shown}",
@@ -235,7 +230,7 @@ def _owners_blocks(state: DecisionState) -> list[Block]:
     return blocks
 
 
-QUESTION_BUILDERS: dict[QuestionKey, Callable[[DecisionState], list[Block]]] = {
+QUESTION_BUILDERS: dict[QuestionKey, Callable[[DecisionState], list[BlockDict]]] = {
     QuestionKey.PROBLEM_TYPE: _problem_type_blocks,
     QuestionKey.KNOWLEDGE_CHANGE: _knowledge_change_blocks,
     QuestionKey.FAILURES: _failures_blocks,

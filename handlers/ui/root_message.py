@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block, HeaderBlock
-
 from bot.domain.lifecycle import DecisionStatus
 from bot.domain.questions import QUESTIONS, VERDICT_LABELS
 from bot.services.state import DecisionState
-from handlers.ui.blocks import Message, button, condition_line, context, render, section
+from handlers.ui.blocks import (
+    BlockDict,
+    Message,
+    button,
+    condition_line,
+    context,
+    header,
+    render,
+    section,
+)
 from handlers.ui.ids import ActionId, action_id
 from handlers.ui.mrkdwn import HEADER, fit, mention, safe, slack_date
 from handlers.ui.question_messages import QUESTION_PROGRESS
@@ -25,8 +32,8 @@ def _progress(state: DecisionState) -> str:
 def root_message(state: DecisionState) -> Message:
     decision = state.decision
     rec = state.recommendation
-    blocks: list[Block] = [
-        HeaderBlock(text=fit(f"RAG or fine-tuning? {decision.title}", HEADER)),
+    blocks: list[BlockDict] = [
+        header(fit(f"RAG or fine-tuning? {decision.title}", HEADER)),
         section(
             f"{mention(decision.facilitator_id)} is facilitating decision #{state.id}. "
             "Anyone in this channel can answer the four questions in the thread: ragft applies "

@@ -3,13 +3,21 @@ verdict and what it was made on (all as at the decision)."""
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, HeaderBlock
-
 from bot.domain.lifecycle import DecisionStatus
 from bot.domain.outcome import outcome_headline, outcome_label, outcome_phrase
 from bot.domain.questions import VERDICT_LABELS, Verdict
 from bot.services.state import DecisionState
-from handlers.ui.blocks import Message, button, condition_line, render, section
+from handlers.ui.blocks import (
+    BlockDict,
+    Message,
+    actions,
+    button,
+    condition_line,
+    divider,
+    header,
+    render,
+    section,
+)
 from handlers.ui.cost_modal import cost_summary
 from handlers.ui.ids import ActionId, BlockId, action_id
 from handlers.ui.mrkdwn import HEADER, fit, mention, safe, slack_date
@@ -24,8 +32,8 @@ def verdict_message(state: DecisionState) -> Message:
     reasons = "\n".join(f"• {safe(r.text, 400)}" for r in rec.reasons) or "• No answers yet."
     steps = "\n".join(f"{i}. {safe(s, 400)}" for i, s in enumerate(rec.next_steps, 1))
     when = f" on {slack_date(decision.decided_at)}" if decision.decided_at else ""
-    blocks: list[Block] = [
-        HeaderBlock(text=fit(outcome_headline(outcome, verdict), HEADER)),
+    blocks: list[BlockDict] = [
+        header(fit(outcome_headline(outcome, verdict), HEADER)),
         section(
             f"Decision #{state.id}, *{safe(decision.title, 200)}*, decided by "
             f"{mention(decision.decided_by)}{when}."
@@ -35,7 +43,7 @@ def verdict_message(state: DecisionState) -> Message:
         section(f"*Why*\n{reasons}"),
         section(f"*Next steps*\n{steps}"),
         cost_summary(state),
-        DividerBlock(),
+        divider(),
     ]
     history = [section(line) for line in amendment_lines(state)[-10:]]
     if decision.final_choice is None and decision.status != DecisionStatus.DECIDED:
@@ -55,9 +63,9 @@ def verdict_message(state: DecisionState) -> Message:
             )
         )
         blocks.append(
-            ActionsBlock(
-                block_id=BlockId.VERDICT,
-                elements=[
+            actions(
+                BlockId.VERDICT,
+                [
                     button("Accept verdict", action_id(ActionId.ACCEPT), str(state.id), "primary"),
                     button(
                         "Record a different choice", action_id(ActionId.OVERRIDE), str(state.id)
@@ -79,11 +87,9 @@ def verdict_message(state: DecisionState) -> Message:
         blocks.extend(history)
         if decision.status == DecisionStatus.DECIDED:
             blocks.append(
-                ActionsBlock(
-                    block_id=BlockId.VERDICT,
-                    elements=[
-                        button("Change the outcome", action_id(ActionId.OVERRIDE), str(state.id))
-                    ],
+                actions(
+                    BlockId.VERDICT,
+                    [button("Change the outcome", action_id(ActionId.OVERRIDE), str(state.id))],
                 )
             )
     reason = decision.final_choice_reason if decision.final_choice != verdict else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -56,26 +57,48 @@ async def record_answer(
         .returning(Answer.id)  # type: ignore[arg-type]
     )
     old_value: str | None = None
-    if inserted.first() is None:
-        existing = (
-            await session.exec(
-                select(Answer)
-                .where(
-                    Answer.team_id == team_id,
-                    Answer.decision_id == decision_id,
-                    Answer.question == question,
-                    Answer.user_id == user_id,
-                )
-                .with_for_update()
-                .execution_options(populate_existing=True)
+    new_row = inserted.first()
+    if new_row is not None:  # the first answer: no row to load back, one INSERT for the audit
+        await session.exec(
+            sa.insert(AnswerAudit).values(
+                team_id=team_id,
+                decision_id=decision_id,
+                question=question,
+                user_id=user_id,
+                old_value=None,
+                new_value=value,
+                changed_at=now,
             )
-        ).one()
-        if existing.value == value:
-            return AnswerChange(answer=existing, old_value=value, changed=False)
-        old_value = existing.value
-        existing.value = value
-        existing.updated_at = now
-        session.add(existing)
+        )
+        answer = Answer(
+            id=new_row[0],
+            team_id=team_id,
+            decision_id=decision_id,
+            question=question,
+            user_id=user_id,
+            value=value,
+            updated_at=now,
+        )
+        return AnswerChange(answer=answer, old_value=None, changed=True)
+    existing = (
+        await session.exec(
+            select(Answer)
+            .where(
+                Answer.team_id == team_id,
+                Answer.decision_id == decision_id,
+                Answer.question == question,
+                Answer.user_id == user_id,
+            )
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).one()
+    if existing.value == value:
+        return AnswerChange(answer=existing, old_value=value, changed=False)
+    old_value = existing.value
+    existing.value = value
+    existing.updated_at = now
+    session.add(existing)
     session.add(
         AnswerAudit(
             team_id=team_id,

@@ -23,7 +23,8 @@ Defaults worth knowing:
 - channel membership: ``set_channel(..., members=[...])`` names who is in a channel (default:
   everybody); ``users.conversations`` and ``conversations.members`` page through it with
   ``limit`` and ``cursor``, and a private channel shows only when the bot is in it too;
-- ``views.publish`` takes only ``home`` views, and checks their blocks with slack_sdk's models;
+- ``views.publish`` takes only ``home`` views; it, ``views.open``/``push``/``update`` and the
+  ``chat.*`` methods that take blocks check every block with slack_sdk's models;
 - ``trigger_id`` values are single-use (``exchanged_trigger_id`` on reuse), as in Slack; message
   blocks are capped at 50, view blocks at 100, modal titles at 24 characters;
 - ``slow(method, seconds)`` delays one method only, and ``arrived(method)`` counts the requests
@@ -121,6 +122,19 @@ class _Failure:
 
 def _error(error: str, **extra: Any) -> dict[str, Any]:
     return {"ok": False, "error": error, **extra}
+
+
+def _check_block_models(blocks: list[Any]) -> dict[str, Any] | None:
+    """What Slack would refuse in these blocks, checked with slack_sdk's models."""
+    try:
+        for block in blocks:
+            parsed = Block.parse(block)
+            if parsed is None:
+                raise SlackObjectFormationError(f"unknown block {block!r}")
+            parsed.to_dict()
+    except (SlackObjectFormationError, TypeError, ValueError, KeyError, AttributeError) as exc:
+        return _error("invalid_blocks", response_metadata={"messages": [f"[ERROR] {exc}"]})
+    return None
 
 
 def _decode_json_fields(args: dict[str, Any]) -> dict[str, Any]:
@@ -769,7 +783,7 @@ class FakeSlack(BackgroundServer):
         if len(blocks) > MAX_MESSAGE_BLOCKS:
             pointer = f"no more than {MAX_MESSAGE_BLOCKS} items allowed [json-pointer:/blocks]"
             return _error("invalid_blocks", response_metadata={"messages": [f"[ERROR] {pointer}"]})
-        return None
+        return _check_block_models(blocks)
 
     # ------------------------------------------------------------ method handlers
 
@@ -845,6 +859,8 @@ class FakeSlack(BackgroundServer):
         channel = self._resolve_channel(args["channel"])
         if self._not_member(channel):
             return _error("not_in_channel")
+        if problem := self._check_blocks(args.get("blocks")):
+            return problem
         ts = self._next_ts()
         self.ephemerals.append(
             {
@@ -927,6 +943,8 @@ class FakeSlack(BackgroundServer):
         if trigger in self._used_triggers:
             return _error("exchanged_trigger_id")
         self._used_triggers.add(trigger)
+        if problem := self._check_view_models(args.get("view")):
+            return problem
         return self._build_view(args.get("view"))
 
     def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -941,6 +959,8 @@ class FakeSlack(BackgroundServer):
             return _error("not_found")
         if args.get("hash") and args["hash"] != current["hash"]:
             return _error("hash_conflict")
+        if problem := self._check_view_models(args.get("view")):
+            return problem
         return self._build_view(args.get("view"), view_id=current["id"])
 
     def _check_view_models(self, view: Any) -> dict[str, Any] | None:
@@ -949,14 +969,9 @@ class FakeSlack(BackgroundServer):
             return None
         try:
             View(**{k: v for k, v in view.items() if k != "blocks"}, blocks=view.get("blocks"))
-            for block in view.get("blocks") or []:
-                parsed = Block.parse(block)
-                if parsed is None:
-                    raise SlackObjectFormationError(f"unknown block {block!r}")
-                parsed.to_dict()
         except (SlackObjectFormationError, TypeError, ValueError, KeyError) as exc:
             return _error("invalid_blocks", response_metadata={"messages": [f"[ERROR] {exc}"]})
-        return None
+        return _check_block_models(view.get("blocks") or [])
 
     def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = args.get("user_id")

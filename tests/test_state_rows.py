@@ -1,0 +1,114 @@
+"""The hot-path repositories: a decision's state rows in one query, and merging a posted ts."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services import decision_records
+from bot.services.state import state_of
+from storage.repositories import (
+    answer_repo,
+    context_test_repo,
+    decision_repo,
+    failure_repo,
+    message_ts_repo,
+    state_rows_repo,
+)
+
+TEAM, OTHER = "T0TEAM0001", "T0OTHER001"
+
+
+async def _decision(session: AsyncSession, team_id: str = TEAM) -> int:
+    decision = await decision_repo.create_decision(
+        session=session, team_id=team_id, channel_id="C1", title="t", facilitator_id="U1"
+    )
+    assert decision.id is not None
+    return decision.id
+
+
+async def test_state_rows_match_what_the_orm_repositories_read(sessions: async_sessionmaker):
+    async with sessions() as session, session.begin():
+        mine, other = await _decision(session), await _decision(session, OTHER)
+        scope = {"session": session, "team_id": TEAM, "decision_id": mine}
+        for n, (user, value) in enumerate([("U2", "behavior"), ("U1", "knowledge")]):
+            await answer_repo.record_answer(
+                **scope, question="problem_type", user_id=user, value=value
+            )
+            await asyncio.sleep(0.002 * n)
+        await answer_repo.record_answer(
+            **scope, question="problem_type", user_id="U2", value="both"
+        )
+        await answer_repo.assign_owner(**scope, role="evaluation", user_id="U3", assigned_by="U1")
+        await failure_repo.add_failures(
+            **scope,
+            logged_by="U1",
+            failures=[
+                failure_repo.NewFailure(explanation=f"f{i}", category=c, category_source="manual")
+                for i, c in enumerate(["knowledge", "knowledge", "behavior"])
+            ],
+        )
+        await context_test_repo.create_test(
+            **scope, requested_by="U1", question="q", context="c", expected="e"
+        )
+        await answer_repo.record_answer(
+            session=session, team_id=OTHER, decision_id=other, question="problem_type",
+            user_id="U9", value="behavior",
+        )  # fmt: skip
+        rows = await state_rows_repo.state_rows(**scope)
+        answers = await answer_repo.list_answers(**scope)
+        assert rows.answers == [(a.question, a.user_id, a.value) for a in answers]
+        assert rows.owners == [("evaluation", "U3")]
+        assert (
+            rows.failure_counts
+            == await failure_repo.failure_counts(**scope)
+            == {
+                "knowledge": 2,
+                "behavior": 1,
+            }
+        )
+        assert rows.context_tests == 1
+        elsewhere = {"session": session, "team_id": OTHER, "decision_id": mine}
+        assert await state_rows_repo.state_rows(**elsewhere) == state_rows_repo.StateRows()
+        decision = await decision_repo.get_decision(session=session, team_id=TEAM, decision_id=mine)
+        assert decision is not None
+        state = await state_of(session=session, decision=decision)
+        assert len(state.context_tests) == 1
+        assert state.failures.knowledge == 2
+        assert state.choices["problem_type"].votes  # both votes are counted
+
+
+async def test_saving_posted_ts_merges_and_a_concurrent_save_loses_nothing(
+    sessions: async_sessionmaker,
+):
+    async with sessions() as session, session.begin():
+        decision_id = await _decision(session)
+
+    async def save(key: str, thread_ts: str | None = None) -> None:
+        async with sessions() as session:
+            await decision_records.save_message_ts(
+                session=session, team_id=TEAM, decision_id=decision_id, posted={key: f"1.{key}"},
+                thread_ts=thread_ts,
+            )  # fmt: skip
+
+    await save("root")
+    await asyncio.gather(*(save(key) for key in ["q1", "q2", "q3"]))
+    await save("q4", thread_ts="1.root")
+    async with sessions() as session, session.begin():
+        decision = await decision_repo.get_decision(
+            session=session, team_id=TEAM, decision_id=decision_id
+        )
+        assert decision is not None
+        assert decision.message_ts == {k: f"1.{k}" for k in ["root", "q1", "q2", "q3", "q4"]}
+        assert decision.thread_ts == "1.root"
+        assert not await message_ts_repo.add_message_ts(
+            session=session, team_id=OTHER, decision_id=decision_id, posted={"x": "1"}
+        )
+    with pytest.raises(Exception, match="no decision"):
+        async with sessions() as session:
+            await decision_records.save_message_ts(
+                session=session, team_id=OTHER, decision_id=decision_id, posted={"x": "1"}
+            )
