@@ -37,13 +37,15 @@ from tests.fakes.slack_api import FakeSlack
 from tests.slack_app import text_of
 
 RAGFT = str(Path(sys.executable).with_name("ragft"))
-RUNS = int(os.environ.get("DBG_RUNS", "20"))
+RUNS = 20
 CLICKS = 200
 VOTERS = 150  # fewer voters than clicks: some change their answer, on the other replica
 VALUES = ("knowledge", "behavior", "both")
 LABELS = {"knowledge": "Knowledge", "behavior": "Behavior", "both": "Both"}
 JITTER = 0.4
 QUIET = 1.5
+TOKENS = ("xoxb-replica-a", "xoxb-replica-b")
+"""Each replica's bot token, so the fake Slack can tell their calls apart."""
 
 
 def _free_port() -> int:
@@ -53,13 +55,13 @@ def _free_port() -> int:
 
 
 def _start(
-    fake: FakeSlack, database_url: str, cwd: Path, log: Path
+    fake: FakeSlack, database_url: str, cwd: Path, log: Path, token: str
 ) -> tuple[subprocess.Popen[str], str]:
     """A server writing its output to ``log`` (a pipe nobody reads would fill and block it)."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_"))}
     env.update(
-        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_BOT_TOKEN=token,
         SLACK_SIGNING_SECRET=signing.SIGNING_SECRET,
         SLACK_API_URL=fake.url,
         DATABASE_URL=database_url,
@@ -94,7 +96,10 @@ def _wait_healthy(process: subprocess.Popen[str], base: str) -> None:
 def replicas(fake_slack: FakeSlack, postgres_databases, tmp_path: Path) -> Iterator[Any]:
     database_url = postgres_databases.migrated()
     logs = [tmp_path / f"replica-{i}.log" for i in range(2)]
-    started = [_start(fake_slack, database_url, tmp_path, log) for log in logs]
+    started = [
+        _start(fake_slack, database_url, tmp_path, log, token)
+        for log, token in zip(logs, TOKENS, strict=True)
+    ]
     for process, base in started:
         _wait_healthy(process, base)
     yield database_url, [base for _, base in started]
@@ -233,3 +238,38 @@ async def test_two_replicas_with_jittery_slack_end_on_the_database_state(
                 if count and f"*{LABELS[value]}* ({count})" not in q1:
                     wrong.append(f"run {run}: Q1 doesn't show {LABELS[value]} ({count})")
     assert wrong == [], wrong
+
+
+async def test_a_slow_update_from_one_replica_never_overwrites_a_newer_one(
+    fake_slack: FakeSlack, replicas, sessions_of
+) -> None:
+    """Replica A's Slack calls take 1.5 s more. A click on A starts A's update; a second click,
+    on B, lands while A's update is in flight. B must not send its newer render, to have A's
+    older one arrive after it: A holds the message, and once its update is in, A sees the
+    newer version and sends that too."""
+    _, (a, b) = replicas
+    async with httpx.AsyncClient(timeout=30) as http:
+        await _start_decision(http, b, fake_slack, "Slow replica decision")
+        async with sessions_of() as session:
+            decisions = await decision_records.channel_decisions(
+                session=session, team_id=signing.DEFAULT_TEAM, channel_id=signing.DEFAULT_CHANNEL
+            )
+        decision_id = max(d.id for d in decisions if d.id is not None)
+        fake_slack.token_delays[TOKENS[0]] = 1.5
+        gate = asyncio.Semaphore(1)
+        updates = fake_slack.arrived("chat.update")
+        await _click(http, gate, fake_slack, decision_id, a, "U0FIRST001", "knowledge")
+        while fake_slack.arrived("chat.update") == updates:  # noqa: ASYNC110 - A's update is on its way
+            await asyncio.sleep(0.01)
+        await _click(http, gate, fake_slack, decision_id, b, "U0SECOND02", "behavior")
+        await _settled(fake_slack, sessions_of, decision_id, 2)
+    fake_slack.token_delays.clear()
+    async with sessions_of() as session:
+        state = await decision_records.current_state(
+            session=session, team_id=signing.DEFAULT_TEAM, decision_id=decision_id
+        )
+    q1 = text_of(
+        fake_slack.message(state.decision.channel_id, state.decision.message_ts["problem_type"])
+    )
+    assert "*Knowledge* (1): <@U0FIRST001>" in q1
+    assert "*Behavior* (1): <@U0SECOND02>" in q1

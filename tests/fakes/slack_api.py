@@ -187,6 +187,7 @@ class FakeSlack(BackgroundServer):
         self.delay = delay  # seconds added to every response; may be changed while running
         self.delays: dict[str, float] = {}  # per method, instead of ``delay``; see slow()
         self._jitter: dict[str, tuple[float, random.Random]] = {}  # see jitter()
+        self.token_delays: dict[str, float] = {}  # bot token -> seconds more for its calls
         self._arrived: dict[str, int] = {}
         self._answered = 0
         self._sockets: set[web.WebSocketResponse] = set()
@@ -497,6 +498,8 @@ class FakeSlack(BackgroundServer):
             if method in self._jitter:
                 up_to, rng = self._jitter[method]
                 delay += rng.uniform(0, up_to)
+            bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            delay += self.token_delays.get(bearer, 0.0)
         args = await _parse_args(request)
         if delay:
             await asyncio.sleep(delay)
