@@ -170,3 +170,19 @@ async def test_the_fake_slack_refuses_blocks_slack_sdk_would_refuse():
         posted = await client.chat_postMessage(channel="C1", text="t", blocks=[blocks.header("h")])
         with pytest.raises(SlackApiError):
             await client.chat_update(channel="C1", ts=posted["ts"], text="t", blocks=[too_long])
+
+
+def test_a_crowded_question_counts_the_voters_it_cannot_name():
+    """300 voters over three answers don't fit one section: each line names whom it can and
+    counts the rest ("and N more"); nobody is dropped silently by the 3,000-character cut."""
+    values = ("knowledge", "behavior", "both")
+    crowd = [_answer("problem_type", f"U0V{i:07d}", values[i % 3], i) for i in range(300)]
+    message = question_message(build_state(_decision(), crowd, [], {}), MessageKey.PROBLEM_TYPE)
+    votes = next(
+        b["text"]["text"] for b in message.blocks if "(100): " in b.get("text", {}).get("text", "")
+    )
+    assert len(votes) <= 3000 and not votes.endswith("…")
+    for line in votes.splitlines()[:3]:
+        named = line.count("<@U0V")
+        assert line.endswith(f"and {100 - named} more"), line
+        assert 0 < named < 100

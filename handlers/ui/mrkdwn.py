@@ -45,10 +45,23 @@ def mention(user_id: str | None) -> str:
     return f"<@{user_id}>" if _USER_ID.match(user_id) else escape(user_id)
 
 
-def mentions(user_ids: list[str] | tuple[str, ...], limit: int = 100) -> str:
-    shown = [mention(u) for u in user_ids[:limit]]
-    if len(user_ids) > limit:
-        shown.append(f"and {len(user_ids) - limit} more")
+def mentions(
+    user_ids: list[str] | tuple[str, ...], limit: int = 100, chars: int | None = None
+) -> str:
+    """At most ``limit`` people, and (with ``chars``) no longer than that: the rest are
+    counted ("and N more"), never cut off silently."""
+    shown: list[str] = []
+    length = 0
+    for user in user_ids[:limit]:
+        name = mention(user)
+        rest = len(user_ids) - len(shown) - 1
+        tail = len(f", and {rest} more") if rest else 0
+        if chars is not None and length + len(name) + 2 + tail > chars:
+            break
+        shown.append(name)
+        length += len(name) + 2
+    if len(user_ids) > len(shown):
+        shown.append(f"and {len(user_ids) - len(shown)} more")
     return ", ".join(shown)
 
 

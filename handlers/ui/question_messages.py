@@ -33,7 +33,7 @@ from handlers.ui.blocks import (
 )
 from handlers.ui.ids import ActionId, BlockId, action_id, pack
 from handlers.ui.judgements import judgement_lines
-from handlers.ui.mrkdwn import OPTION, fit, mention, mentions, safe
+from handlers.ui.mrkdwn import OPTION, SECTION_TEXT, fit, mention, mentions, safe
 
 
 def _question_intro(key: QuestionKey) -> list[BlockDict]:
@@ -44,8 +44,9 @@ def _question_intro(key: QuestionKey) -> list[BlockDict]:
 def _votes_line(choice: TeamChoice, labels: dict[str, str]) -> str:
     if not choice.votes:
         return "_No answers yet._"
+    share = (SECTION_TEXT - 400) // len(choice.votes) - 30  # each line fits, and the rest
     return "\n".join(
-        f"*{labels.get(value, value)}* ({len(users)}): {mentions(users)}"
+        f"*{labels.get(value, value)}* ({len(users)}): {mentions(users, chars=share)}"
         for value, users in choice.votes.items()
     )
 
