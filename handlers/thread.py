@@ -35,23 +35,21 @@ async def _post_thread(runtime: Runtime, state: DecisionState) -> None:
     root_ts = await post_message(
         runtime.client, channel=decision.channel_id, text=root.text, blocks=root.blocks
     )
-    # Each ts is saved as soon as its message is up, so clicks on it show from then on; the
-    # thread_ts only with the last, so that until then a failure archives the decision.
-    await save_message_ts(runtime, state, {MessageKey.ROOT.value: root_ts})
-    for index, key in enumerate(QUESTION_MESSAGES):
+    posted = {MessageKey.ROOT.value: root_ts}
+    for key in QUESTION_MESSAGES:
         message = question_message(state, key)
-        ts = await post_message(
+        posted[key.value] = await post_message(
             runtime.client,
             channel=decision.channel_id,
             thread_ts=root_ts,
             text=message.text,
             blocks=message.blocks,
         )
-        last = index == len(QUESTION_MESSAGES) - 1
-        await save_message_ts(runtime, state, {key.value: ts}, thread_ts=root_ts if last else None)
-    # A click whose refresh ran before its message's ts was saved was stored but shown nowhere.
-    # Every ts is saved now, with the version it was posted from: a refresh of them all
-    # updates exactly the messages a write has overtaken since (usually none).
+    # One save for the five, with the version they were posted from (until it, a failure
+    # leaves no thread_ts, so the decision is archived). A click that came while they were
+    # posted was stored, and bumped the version; its refresh found no ts to update. Refreshing
+    # them all now updates exactly the messages a write has overtaken (usually none).
+    await save_message_ts(runtime, state, posted, thread_ts=root_ts)
     await refresh(runtime, decision.team_id, state.id, [MessageKey.ROOT, *QUESTION_MESSAGES])
 
 
