@@ -17,10 +17,12 @@ async def post_thread(runtime: Runtime, state: DecisionState) -> None:
     """Post the root message and the four questions under it, and remember their ts.
 
     If the root can't be posted, nobody can ever answer the decision, so it is archived (hidden
-    from list and status) before the error goes on to the user.
+    from list and status) before the error goes on to the user. A burst of ``/ragft`` queues
+    here (``Runtime.thread_posts``), so it can't crowd out the clicks' refreshes.
     """
     try:
-        await _post_thread(runtime, state)
+        async with runtime.thread_posts:
+            await _post_thread(runtime, state)
     except BaseException:
         async with runtime.sessions() as session:
             await decision_records.archive_orphan(
