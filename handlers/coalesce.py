@@ -49,10 +49,16 @@ class Batcher(Generic[K, T]):
                 except Exception as exc:  # handed to every waiting caller, not swallowed
                     future.set_exception(exc)
                     future.exception()  # mark retrieved: waiters may have been cancelled
+                except BaseException:  # cancelled (shutdown): so are its waiters
+                    future.cancel()
+                    raise
                 else:
                     future.set_result(None)
         finally:
             self._running.discard(key)
+            queued = self._queued.pop(key, None)  # only if cancelled: nobody would run it
+            if queued is not None:
+                queued[0].cancel()
 
 
 class Coalescer(Batcher[K, None]):

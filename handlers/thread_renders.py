@@ -15,7 +15,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
@@ -42,7 +42,12 @@ CHANNEL_UNAVAILABLE = frozenset({"channel_not_found", "is_archived"})
 SEND_TIMEOUT = 30.0
 """Seconds one round of ``chat.update`` calls may take; well inside the lease."""
 LEASE = timedelta(seconds=60)
-"""How long a claim on a message lasts if its process never hands it back (it died)."""
+"""How long a claim on a message lasts if its process never hands it back (it died). Taken
+when the claim's transaction runs, so a send (at most ``SEND_TIMEOUT``) always ends within it."""
+RETRY = 1.0
+"""Seconds before asking again for messages another process held."""
+RETRY_FAILED = 10.0
+"""Seconds before trying again messages whose update failed (Slack's error, a timeout)."""
 
 DecisionRef = tuple[str, int]
 """(team_id, decision_id)."""
@@ -62,7 +67,7 @@ class ThreadRenderer:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         """This process, as its leases name it."""
         self._batches: Batcher[DecisionRef, tuple[str, bool]] = Batcher(self._render)
-        self._retries: dict[DecisionRef, tuple[asyncio.TimerHandle, set[str]]] = {}
+        self._retries: dict[DecisionRef, tuple[asyncio.TimerHandle, set[str], set[str]]] = {}
 
     @property
     def runs(self) -> int:
@@ -88,13 +93,13 @@ class ThreadRenderer:
                 keys=pending,
                 redraw=redraw & pending,
                 holder=self.holder,
-                now=datetime.now(UTC),
                 lease=LEASE,
             )
             if claim is None:
                 return
             if claim.busy_until is not None:
-                self._retry_at(ref, pending - claim.shown.keys(), claim.busy_until)
+                busy = pending - claim.shown.keys()
+                self._retry_soon(ref, busy, redraw & busy, RETRY)
             if not claim.shown:
                 return
             shown = dict(claim.shown)
@@ -102,6 +107,10 @@ class ThreadRenderer:
             try:
                 updated = await self._send(claim)
                 shown.update(updated)
+            except Exception:
+                behind = set(claim.behind())
+                self._retry_soon(ref, behind, redraw & behind, RETRY_FAILED)
+                raise
             finally:
                 latest = await asyncio.shield(
                     self.runtime.call(
@@ -171,26 +180,29 @@ class ThreadRenderer:
             await post_again(self.runtime, state, which, message)
         return True
 
-    def _retry_at(self, ref: DecisionRef, keys: set[str], when: datetime) -> None:
-        """Ask for ``keys`` again when another process's lease on them ends."""
+    def _retry_soon(self, ref: DecisionRef, keys: set[str], redraw: set[str], delay: float) -> None:
+        """Ask for ``keys`` again in ``delay`` seconds: another process holds them (it may have
+        died; its lease ends within ``LEASE``), or updating them failed. One timer per decision;
+        each ask that is still refused asks again, so a held message is updated within about
+        ``RETRY`` of being handed back, and a failing one is tried until it goes through."""
         if not keys:
             return
-        loop = asyncio.get_running_loop()
-        delay = max(0.0, (when - datetime.now(UTC)).total_seconds()) + 0.05
         previous = self._retries.pop(ref, None)
         if previous is not None:
             previous[0].cancel()
-            keys = keys | previous[1]
-        handle = loop.call_later(delay, self._retry, ref)
-        self._retries[ref] = (handle, keys)
+            keys, redraw = keys | previous[1], redraw | previous[2]
+        handle = asyncio.get_running_loop().call_later(delay, self._retry, ref)
+        self._retries[ref] = (handle, keys, redraw & keys)
 
     def _retry(self, ref: DecisionRef) -> None:
-        _, keys = self._retries.pop(ref, (None, set()))
-        task = asyncio.ensure_future(self.run(ref[0], ref[1], keys))
-        task.add_done_callback(_log_failure)
+        _, keys, redraw = self._retries.pop(ref, (None, set(), set()))
+        for forced, group in ((True, keys & redraw), (False, keys - redraw)):
+            if group:
+                task = asyncio.ensure_future(self.run(*ref, group, redraw=forced))
+                task.add_done_callback(_log_failure)
 
     def close(self) -> None:
-        for handle, _ in self._retries.values():
+        for handle, *_ in self._retries.values():
             handle.cancel()
         self._retries.clear()
 

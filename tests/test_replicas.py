@@ -268,8 +268,10 @@ async def test_a_slow_update_from_one_replica_never_overwrites_a_newer_one(
         state = await decision_records.current_state(
             session=session, team_id=signing.DEFAULT_TEAM, decision_id=decision_id
         )
-    q1 = text_of(
-        fake_slack.message(state.decision.channel_id, state.decision.message_ts["problem_type"])
-    )
+    q1_ts = state.decision.message_ts["problem_type"]
+    q1_updates = [c for c in fake_slack.calls_to("chat.update") if c.args.get("ts") == q1_ts]
+    senders = [c.token for c in q1_updates]  # in the order Slack applied them
+    assert senders and senders[0] == TOKENS[0], senders  # B waited for A's update to land
+    q1 = text_of(fake_slack.message(state.decision.channel_id, q1_ts))
     assert "*Knowledge* (1): <@U0FIRST001>" in q1
     assert "*Behavior* (1): <@U0SECOND02>" in q1

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,7 +51,6 @@ async def claim_renders(
     decision_id: int,
     keys: Collection[str],
     holder: str,
-    now: datetime,
     lease: timedelta,
     redraw: Collection[str] = (),
 ) -> RenderClaim | None:
@@ -61,6 +60,9 @@ async def claim_renders(
         version = await render_repo.decision_version(**scope)
         if version is None:
             return None
+        # The lease starts now, in the transaction (after any wait for a connection, or for
+        # SQLite's write lock), so its holder has all of it for the updates.
+        now = datetime.now(UTC)
         shown, busy_until = await render_repo.claim(
             **scope, keys=keys, holder=holder, now=now, lease=lease
         )

@@ -166,5 +166,6 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION ragft_bump_own_version()")
     op.drop_index("ix_messagerender_team_id", "messagerender")
     op.drop_table("messagerender")
-    with op.batch_alter_table("decision", schema=None) as batch_op:
-        batch_op.drop_column("version")
+    # A plain DROP COLUMN (SQLite 3.35+): batch mode would rebuild the decision table, which
+    # fails once other tables' rows point at it.
+    op.drop_column("decision", "version")
