@@ -18,17 +18,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import insert_for
 from storage.models import Decision, MessageRender
 
-_KEY = col(MessageRender.message_key)
-_SENT = col(MessageRender.sent_version)
-_BY = col(MessageRender.leased_by)
-_UNTIL = col(MessageRender.leased_until)
+_key = col(MessageRender.message_key)
+_sent = col(MessageRender.sent_version)
+_by = col(MessageRender.leased_by)
+_until = col(MessageRender.leased_until)
 
 
 def _of(team_id: str, decision_id: int, keys: Collection[str]) -> sa.ColumnElement[bool]:
     return sa.and_(
         col(MessageRender.team_id) == team_id,
         col(MessageRender.decision_id) == decision_id,
-        _KEY.in_(sorted(keys)),
+        _key.in_(sorted(keys)),
     )
 
 
@@ -57,7 +57,7 @@ async def claim(
     held = dict(
         (
             await session.exec(  # type: ignore[call-overload]
-                sa.select(_KEY, _UNTIL).where(_of(team_id, decision_id, rest))
+                sa.select(_key, _until).where(_of(team_id, decision_id, rest))
             )
         ).all()
     )
@@ -87,12 +87,12 @@ async def _take(
     now: datetime,
     lease: timedelta,
 ) -> dict[str, int]:
-    free = sa.or_(_BY.is_(None), holder == _BY, _UNTIL.is_(None), now > _UNTIL)
+    free = sa.or_(_by.is_(None), _by == holder, _until.is_(None), _until < now)
     taken = await session.exec(  # type: ignore[call-overload]
         sa.update(MessageRender)
         .where(_of(team_id, decision_id, keys), free)
         .values(leased_by=holder, leased_until=now + lease)
-        .returning(_KEY, _SENT)
+        .returning(_key, _sent)
     )
     return dict(taken.all())
 
@@ -110,11 +110,11 @@ async def release(
     process); ``shown`` records the version each message now shows, never lowering it."""
     values: dict[str, object] = {"leased_by": None, "leased_until": None}
     if shown:
-        new = sa.case(dict(shown), value=_KEY, else_=_SENT)
-        values["sent_version"] = sa.case((new > _SENT, new), else_=_SENT)
+        new = sa.case(dict(shown), value=_key, else_=_sent)
+        values["sent_version"] = sa.case((new > _sent, new), else_=_sent)
     await session.exec(  # type: ignore[call-overload]
         sa.update(MessageRender)
-        .where(_of(team_id, decision_id, keys), holder == _BY)
+        .where(_of(team_id, decision_id, keys), _by == holder)
         .values(values)
     )
 
@@ -133,7 +133,7 @@ async def record_shown(
     await session.exec(  # type: ignore[call-overload]
         insert.on_conflict_do_update(
             index_elements=["decision_id", "message_key"],
-            set_={"sent_version": sa.case((newer > _SENT, newer), else_=_SENT)},
+            set_={"sent_version": sa.case((newer > _sent, newer), else_=_sent)},
         )
     )
 
