@@ -28,7 +28,8 @@ RATE_LIMIT_RETRIES = 3
 THREAD_POSTS = 16
 """Threads one process posts at once. Unbounded, 1,000 ``/ragft`` in a burst were all being
 posted at once: every click's refresh queued behind them for a pooled connection, and their
-peak stayed in resident memory (the benchmark's growth fell from +52/+38 to +40/+27 MiB)."""
+peak stayed in resident memory (with the bound the benchmark's growth fell from +74/+50
+to +40/+27 MiB, SQLite/PostgreSQL)."""
 
 
 def build_client(settings: Settings) -> AsyncWebClient:
