@@ -43,7 +43,7 @@ VOTERS = 150  # fewer voters than clicks: some change their answer, on the other
 VALUES = ("knowledge", "behavior", "both")
 LABELS = {"knowledge": "Knowledge", "behavior": "Behavior", "both": "Both"}
 JITTER = 0.4
-QUIET = 1.5
+QUIET = 0.75
 TOKENS = ("xoxb-replica-a", "xoxb-replica-b")
 """Each replica's bot token, so the fake Slack can tell their calls apart."""
 
