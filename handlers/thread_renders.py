@@ -97,9 +97,7 @@ class ThreadRenderer:
             )
             if claim is None:
                 return
-            if claim.busy_until is not None:
-                busy = pending - claim.shown.keys()
-                self._retry_soon(ref, busy, redraw & busy, RETRY)
+            self._retry_soon(ref, claim.busy, redraw & claim.busy, RETRY)
             if not claim.shown:
                 return
             shown = dict(claim.shown)

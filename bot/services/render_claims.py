@@ -25,8 +25,8 @@ from storage.repositories import render_repo
 class RenderClaim:
     shown: dict[str, int]
     """The messages claimed, each with the version it shows now."""
-    busy_until: datetime | None
-    """When the earliest lease another process holds on the rest ends (None: none held)."""
+    busy: set[str]
+    """The messages asked for that another process holds."""
     state: DecisionState | None
     """The state to render from, loaded only when a claimed message is behind it."""
     redraw: frozenset[str] = frozenset()
@@ -63,14 +63,14 @@ async def claim_renders(
         # The lease starts now, in the transaction (after any wait for a connection, or for
         # SQLite's write lock), so its holder has all of it for the updates.
         now = datetime.now(UTC)
-        shown, busy_until = await render_repo.claim(
+        shown, busy = await render_repo.claim(
             **scope, keys=keys, holder=holder, now=now, lease=lease
         )
         redrawn = frozenset(redraw) & shown.keys()
         state = None
         if redrawn or any(seen < version for seen in shown.values()):
             state = await load_state(**scope)  # its version is read first: never newer than it
-        return RenderClaim(shown=shown, busy_until=busy_until, state=state, redraw=redrawn)
+        return RenderClaim(shown=shown, busy=busy, state=state, redraw=redrawn)
 
 
 async def release_renders(

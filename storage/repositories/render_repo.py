@@ -9,7 +9,7 @@ for the row and re-checks the condition, so two processes never both hold a mess
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -46,22 +46,21 @@ async def claim(
     holder: str,
     now: datetime,
     lease: timedelta,
-) -> tuple[dict[str, int], datetime | None]:
-    """Lease these messages to ``holder`` where nobody else holds them: ``({key: the version
-    it last showed}, None)`` for the ones claimed, and when the earliest lease held by another
-    ends (None if every one was free)."""
+) -> tuple[dict[str, int], set[str]]:
+    """Lease these messages to ``holder`` where nobody else holds them: ``{key: the version
+    it last showed}`` of the ones claimed, and the keys another process holds."""
     claimed = await _take(session, team_id, decision_id, keys, holder, now, lease)
     rest = set(keys) - claimed.keys()
     if not rest:
-        return claimed, None
-    held = dict(
+        return claimed, set()
+    recorded = set(
         (
             await session.exec(  # type: ignore[call-overload]
-                sa.select(_key, _until).where(_of(team_id, decision_id, rest))
+                sa.select(_key).where(_of(team_id, decision_id, rest))
             )
         ).all()
     )
-    missing = rest - held.keys()
+    missing = rest - recorded
     if missing:  # never recorded (a message posted before versions were kept): a fresh row
         await session.exec(  # type: ignore[call-overload]
             insert_for(session, MessageRender)
@@ -74,8 +73,7 @@ async def claim(
             .on_conflict_do_nothing()
         )
         claimed |= await _take(session, team_id, decision_id, missing, holder, now, lease)
-    ends = [_aware(until) for key, until in held.items() if until is not None]
-    return claimed, min(ends, default=now + lease) if rest - claimed.keys() else None
+    return claimed, rest - claimed.keys()
 
 
 async def _take(
@@ -136,8 +134,3 @@ async def record_shown(
             set_={"sent_version": sa.case((newer > _sent, newer), else_=_sent)},
         )
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives naive datetimes back: they are UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
