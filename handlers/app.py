@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -59,10 +60,21 @@ LISTENER_MODULES = (
     lifecycle_buttons,
 )
 
-BOLT_ACK_POLL = 0.05
-"""Bolt 1.30's async runner resets ``ack.response`` when a listener fails after acking. If that
-happens before its 10 ms poll has seen the ack, the HTTP response waits the whole 3 s ack timeout
-and Slack shows the user a timeout. The error handler waits this long first, so the ack is seen."""
+
+class StickyAck(AsyncAck):
+    """An ack that stays sent. Bolt 1.30's async runner sets ``ack.response`` back to None when a
+    listener fails after acking; if its 10 ms poll hasn't seen the ack yet, the HTTP response
+    then waits the whole 3 s ack timeout and Slack shows the user a timeout."""
+
+    @property  # type: ignore[override]
+    def response(self) -> BoltResponse | None:
+        return self._response
+
+    @response.setter
+    def response(self, value: BoltResponse | None) -> None:
+        if value is not None or getattr(self, "_response", None) is None:
+            self._response = value
+
 
 VERIFIED = "ragft_verified"
 """Set in Bolt's context by ragft's first global middleware. Bolt runs global middleware in
@@ -182,6 +194,8 @@ def create_app(
         context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
     ) -> None:
         context["runtime"] = runtime
+        if context.get("ack") is None or context.ack.response is None:
+            context["ack"] = StickyAck()
         await next()
 
     app.middleware(provide_runtime)
@@ -201,7 +215,6 @@ def create_app(
         if not trusted(request):  # never answer, post or DM on the word of an unsigned body
             log.warning("ignored %s raised for an unverified request", type(error).__name__)
             return
-        await asyncio.sleep(BOLT_ACK_POLL)
         if isinstance(error, UserError):
             log.info("user error: %s", error)
         elif isinstance(error, SlackApiError):  # Slack refused a call: its answer says why
