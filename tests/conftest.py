@@ -111,10 +111,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         _postgres.drop_all()
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    from tests.test_classifier import REPORTS
+CLASSIFIER_REPORT = "offline classifier"
+"""A test's ``user_properties`` name for a report the summary shows (reports travel from the
+xdist workers to the controller with their test's report)."""
+_reports: list[str] = []
 
-    reports = config.stash.get(REPORTS, [])
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        _reports.extend(
+            value for name, value in report.user_properties if name == CLASSIFIER_REPORT
+        )
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    reports = sorted(set(_reports))
     if reports:
         terminalreporter.section("offline classifier")
         for report in reports:

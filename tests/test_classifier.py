@@ -12,11 +12,11 @@ import pytest
 
 from bot.domain.classifier import Classification, classify, classify_many
 from bot.domain.questions import CategorySource, FailureCategory
+from tests.conftest import CLASSIFIER_REPORT
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LABELED = Path(__file__).parent / "data" / "labeled_failures.json"
 CATEGORIES = [c.value for c in FailureCategory]
-REPORTS = pytest.StashKey[list[str]]()
 
 
 @pytest.mark.parametrize(
@@ -134,7 +134,7 @@ def _accuracy_report(name: str, path: Path) -> tuple[float, str]:
 )
 def test_accuracy(name: str, path: Path, request: pytest.FixtureRequest) -> None:
     accuracy, report = _accuracy_report(name, path)
-    request.config.stash.setdefault(REPORTS, []).append(report)  # shown in the terminal summary
+    request.node.user_properties.append((CLASSIFIER_REPORT, report))  # shown in the summary
     assert accuracy >= 0.90, report
 
 
