@@ -7,10 +7,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
-from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
-from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -19,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.domain.errors import UserError
 from bot.llm.client import build_llm
 from bot.settings import Settings
+from handlers import acks
 from handlers.listeners import (
     analysis_buttons,
     app_home,
@@ -59,21 +58,6 @@ LISTENER_MODULES = (
     analysis_buttons,
     lifecycle_buttons,
 )
-
-
-class StickyAck(AsyncAck):
-    """An ack that stays sent. Bolt 1.30's async runner sets ``ack.response`` back to None when a
-    listener fails after acking; if its 10 ms poll hasn't seen the ack yet, the HTTP response
-    then waits the whole 3 s ack timeout and Slack shows the user a timeout."""
-
-    @property  # type: ignore[override]
-    def response(self) -> BoltResponse | None:
-        return self._response
-
-    @response.setter
-    def response(self, value: BoltResponse | None) -> None:
-        if value is not None or getattr(self, "_response", None) is None:
-            self._response = value
 
 
 VERIFIED = "ragft_verified"
@@ -191,11 +175,10 @@ def create_app(
     runtime.renderer = ThreadRenderer(runtime)
 
     async def provide_runtime(
-        context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+        context: AsyncBoltContext, body: dict[str, Any], next: Callable[[], Awaitable[None]]
     ) -> None:
         context["runtime"] = runtime
-        if context.get("ack") is None or context.ack.response is None:
-            context["ack"] = StickyAck()
+        await acks.prepare(context, body)
         await next()
 
     app.middleware(provide_runtime)

@@ -1,0 +1,48 @@
+"""How ragft acknowledges requests: at once where the ack never carries anything, and for good.
+
+Bolt's async runner starts a listener as a task, then polls every 10 ms until it has called
+``ack()``. Button clicks (``block_actions``) and ``/ragft`` are always acknowledged with an empty
+200, so ragft acks them before the listener starts: the runner sees the ack on its first look,
+and Slack gets it without waiting for a poll. A request no listener matches still gets Bolt's
+404, which doesn't come from the ack.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncBoltContext
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.response import BoltResponse
+
+
+class StickyAck(AsyncAck):
+    """An ack that stays sent. Bolt 1.30's async runner sets ``ack.response`` back to None when a
+    listener fails after acking; if its poll hasn't seen the ack yet, the HTTP response then
+    waits the whole 3 s ack timeout and Slack shows the user a timeout."""
+
+    @property  # type: ignore[override]
+    def response(self) -> BoltResponse | None:
+        return self._response
+
+    @response.setter
+    def response(self, value: BoltResponse | None) -> None:
+        if value is not None or getattr(self, "_response", None) is None:
+            self._response = value
+
+
+def acked_at_once(body: Any) -> bool:
+    """A button click, or a slash command (the only one is ``/ragft``)."""
+    if not isinstance(body, dict):
+        return False
+    return body.get("type") == "block_actions" or isinstance(body.get("command"), str)
+
+
+async def prepare(context: AsyncBoltContext, body: Any) -> None:
+    """Give the request its ack, and send it now if it is one that never carries anything."""
+    if context.get("ack") is not None and context.ack.response is not None:
+        return  # already acknowledged (an event, by Bolt)
+    ack = StickyAck()
+    context["ack"] = ack
+    if acked_at_once(body):
+        await ack()
