@@ -49,17 +49,21 @@ async def _post_thread(runtime: Runtime, state: DecisionState) -> None:
         )
     # One save for the five, with the version they were posted from (until it, a failure
     # leaves no thread_ts, so the decision is archived). A click that came while they were
-    # posted was stored, and bumped the version; its refresh found no ts to update. Refreshing
-    # them all now updates exactly the messages a write has overtaken (usually none).
-    await save_message_ts(runtime, state, posted, thread_ts=root_ts)
-    await refresh(runtime, decision.team_id, state.id, [MessageKey.ROOT, *QUESTION_MESSAGES])
+    # posted was stored, and bumped the version; its refresh found no ts to update. If one
+    # did, refreshing them all updates exactly the messages it overtook.
+    version = await save_message_ts(runtime, state, posted, thread_ts=root_ts)
+    keys = [MessageKey.ROOT, *QUESTION_MESSAGES]
+    if version != decision.version:
+        await refresh(runtime, decision.team_id, state.id, keys)
+    elif runtime.home is not None:  # nothing to update; the Home tabs still show the decision
+        runtime.home.changed(decision.team_id, state.id)
 
 
 async def save_message_ts(
     runtime: Runtime, state: DecisionState, posted: dict[str, str], thread_ts: str | None = None
-) -> None:
+) -> int | None:
     async with runtime.sessions() as session:
-        await decision_records.save_message_ts(
+        return await decision_records.save_message_ts(
             session=session,
             team_id=state.decision.team_id,
             decision_id=state.id,

@@ -122,9 +122,12 @@ async def save_message_ts(
     posted: dict[str, str],
     thread_ts: str | None = None,
     shown_version: int | None = None,
-) -> None:
+) -> int | None:
     """Where these messages are; ``shown_version``: the decision version they were rendered
-    from, so only a later write updates them."""
+    from, so only a later write updates them. Returns the decision's version once they are
+    saved: a write that it doesn't count commits after this save, so its own refresh finds
+    these messages (the save holds the decision row until its commit, and on PostgreSQL a write
+    bumps the version by updating that row as it commits)."""
     async with session.begin():
         saved = await message_ts_repo.add_message_ts(
             session=session,
@@ -133,15 +136,18 @@ async def save_message_ts(
             posted=posted,
             thread_ts=thread_ts,
         )
-        if saved and shown_version is not None:
+        if not saved:
+            raise NotFound(f"There's no decision #{decision_id} in this workspace.")
+        if shown_version is not None:
             await render_repo.record_shown(
                 session=session,
                 team_id=team_id,
                 decision_id=decision_id,
                 shown=dict.fromkeys(posted, shown_version),
             )
-    if not saved:
-        raise NotFound(f"There's no decision #{decision_id} in this workspace.")
+        return await render_repo.decision_version(
+            session=session, team_id=team_id, decision_id=decision_id
+        )
 
 
 async def archive_orphan(*, session: AsyncSession, team_id: str, decision_id: int) -> None:
