@@ -9,15 +9,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain.errors import UserError
 from bot.llm.client import build_llm
 from bot.settings import Settings
 from handlers import acks
+from handlers.error_reply import TRUSTED, VERIFIED, report, trusted
 from handlers.listeners import (
     analysis_buttons,
     app_home,
@@ -37,6 +36,7 @@ from handlers.listeners import (
 from handlers.oauth_setup import build_distribution, oauth_kwargs
 from handlers.payloads import where
 from handlers.runtime import Runtime, build_client, runtime_of
+from handlers.thread_queue import ThreadPoster
 from handlers.thread_renders import ThreadRenderer
 from handlers.workspace_clients import WorkspaceClients
 
@@ -58,55 +58,6 @@ LISTENER_MODULES = (
     analysis_buttons,
     lifecycle_buttons,
 )
-
-
-VERIFIED = "ragft_verified"
-"""Set in Bolt's context by ragft's first global middleware. Bolt runs global middleware in
-order, its own first, and its RequestVerification answers 401 without calling the rest, so the
-flag means the signature checked out. An error raised before it (in verification itself, say)
-has no flag."""
-
-GENERIC_ERROR = (
-    "Sorry, something went wrong on my side and I couldn't finish that. Please try again in a "
-    "minute; if it keeps happening, tell whoever runs ragft (error: {kind})."
-)
-
-
-def slack_said(error: SlackApiError) -> str:
-    try:
-        return str(error.response.get("error") or "error")
-    except Exception:  # a response that isn't Slack's JSON (a proxy's HTML page, say)
-        return "error"
-
-
-def error_text(error: Exception) -> str:
-    if isinstance(error, UserError):
-        return str(error)
-    if isinstance(error, SlackApiError):
-        return GENERIC_ERROR.format(kind=f"Slack said {slack_said(error)}")
-    return GENERIC_ERROR.format(kind=type(error).__name__)
-
-
-async def tell_user(
-    error: Exception, body: Any, client: AsyncWebClient, respond: AsyncRespond | None
-) -> None:
-    text = error_text(error)
-    if respond is not None and respond.response_url:
-        await respond(text=text, response_type="ephemeral", replace_original=False)
-        return
-    place = where(body)
-    if place.channel and place.user:
-        await client.chat_postEphemeral(
-            channel=place.channel, user=place.user, thread_ts=place.thread, text=text
-        )
-    elif place.user:
-        await client.chat_postMessage(channel=place.user, text=text)
-
-
-def trusted(request: AsyncBoltRequest) -> bool:
-    """Whether the error handler may act on ``request``: it came over Socket Mode (an
-    authenticated connection) or through Bolt's signature check (see VERIFIED)."""
-    return request.mode == "socket_mode" or request.context.get(VERIFIED) is True
 
 
 async def mark_verified(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
@@ -173,11 +124,16 @@ def create_app(
         )
     runtime.llm = build_llm(settings)  # one model client for the process, or None without a key
     runtime.renderer = ThreadRenderer(runtime)
+    runtime.threads = ThreadPoster(runtime)
 
     async def provide_runtime(
-        context: AsyncBoltContext, body: dict[str, Any], next: Callable[[], Awaitable[None]]
+        context: AsyncBoltContext,
+        req: AsyncBoltRequest,
+        body: dict[str, Any],
+        next: Callable[[], Awaitable[None]],
     ) -> None:
         context["runtime"] = runtime
+        TRUSTED.set(trusted(req))
         await acks.prepare(context, body)
         await next()
 
@@ -198,15 +154,6 @@ def create_app(
         if not trusted(request):  # never answer, post or DM on the word of an unsigned body
             log.warning("ignored %s raised for an unverified request", type(error).__name__)
             return
-        if isinstance(error, UserError):
-            log.info("user error: %s", error)
-        elif isinstance(error, SlackApiError):  # Slack refused a call: its answer says why
-            log.warning("a Slack call failed: %s", slack_said(error))
-        else:
-            log.error("listener failed", exc_info=error)
-        try:
-            await tell_user(error, body, client, respond)
-        except SlackApiError as exc:  # the user can't be reached there: nothing more to do
-            log.warning("couldn't tell the user (Slack said %s)", slack_said(exc))
+        await report(error, where(body), client, respond)
 
     return app, runtime

@@ -20,16 +20,18 @@ from handlers.workspace_clients import CURRENT, WorkspaceClients
 
 if TYPE_CHECKING:
     from handlers.home_refresh import HomeRefresher
+    from handlers.thread_queue import ThreadPoster
     from handlers.thread_renders import ThreadRenderer
 
 T = TypeVar("T")
 
 RATE_LIMIT_RETRIES = 3
 THREAD_POSTS = 16
-"""Threads one process posts at once. Unbounded, 1,000 ``/ragft`` in a burst were all being
-posted at once: every click's refresh queued behind them for a pooled connection, and their
-peak stayed in resident memory (with the bound the benchmark's growth fell from +74/+50
-to +40/+27 MiB, SQLite/PostgreSQL)."""
+"""Threads one process starts and posts at once (handlers/thread_queue.py). Unbounded, 1,000
+``/ragft`` in a burst were all being posted at once, and every click's refresh queued behind
+them for a pooled connection. Bounded inside each listener, the burst waited as 1,000 Bolt
+requests with their sessions: +37/+34 MiB of resident memory (SQLite/PostgreSQL). Queued as
+small jobs: +4.1/+3.5 MiB (the benchmark's memory section)."""
 
 
 def build_client(settings: Settings) -> AsyncWebClient:
@@ -57,6 +59,8 @@ async def close_client(client: AsyncWebClient) -> None:
 class Runtime:
     renderer: ThreadRenderer
     """Keeps the decisions' posted messages up to date (handlers/thread_renders.py)."""
+    threads: ThreadPoster
+    """Starts and posts new decisions after the ack, a burst in turn (handlers/thread_queue.py)."""
     llm: LLM | None
     """The process's one model client; None without OPENAI_API_KEY (see build_llm)."""
     home: HomeRefresher | None

@@ -39,3 +39,47 @@ async def test_posting_a_thread_without_clicks_updates_nothing(slack):
     assert response.status_code == 200
     assert len(slack.fake.calls_to("chat.postMessage")) == 5
     assert slack.fake.calls_to("chat.update") == []
+
+
+async def test_a_burst_of_ragft_is_acked_at_once_and_posted_a_few_threads_at_a_time(slack):
+    """The listener only queues the command: the acks don't wait for Slack, and the queue
+    posts at most THREAD_POSTS threads at once until every one is up."""
+    import asyncio
+    import time
+
+    from sqlmodel import select
+
+    from handlers.runtime import THREAD_POSTS
+    from storage.models import Decision
+
+    burst = THREAD_POSTS * 2 + 3
+    slack.fake.slow("chat.postMessage", 0.2)
+    started = time.perf_counter()
+    responses = await asyncio.gather(
+        *(
+            slack.post(
+                signing.slash_command(
+                    text=f"start Support assistant number {i}",
+                    user_id=FACILITATOR,
+                    channel_id=CHANNEL,
+                    response_url=slack.fake.response_url(f"cmd-{i}"),
+                ),
+                settle=False,
+            )
+            for i in range(burst)
+        )
+    )
+    acked = time.perf_counter() - started
+    assert [r.status_code for r in responses] == [200] * burst
+    assert acked < 1.0  # one post alone takes 0.2 s; a thread, 1 s
+    most = 0
+    while len(slack.fake.calls_to("chat.postMessage")) < 5 * burst:
+        most = max(most, slack.fake.in_flight())
+        await asyncio.sleep(0.02)
+    assert 1 < most <= THREAD_POSTS  # five posts of a thread go one after the other
+    await slack.idle()
+    async with slack.sessions() as session:
+        decisions = (await session.exec(select(Decision))).all()
+    assert len(decisions) == burst
+    assert all(d.thread_ts and len(d.message_ts) == 5 for d in decisions)
+    assert len({d.title for d in decisions}) == burst

@@ -16,7 +16,7 @@ from bot.services import corrections, decision_records, guards, lifecycle_action
 from handlers import payloads
 from handlers.runtime import Runtime, runtime_of
 from handlers.slack_calls import post_message, slack_error
-from handlers.thread import post_thread, refresh
+from handlers.thread import refresh
 from handlers.ui import confirm_messages as confirm
 from handlers.ui import decision_modals as modals
 from handlers.ui.ids import SEPARATOR, ActionId, matcher
@@ -54,7 +54,8 @@ async def start_confirmed(
         nonce=nonce or None,
     )
     await _done(respond)
-    await post_thread(rt, state)
+    place = payloads.Where(channel=click.channel_id, user=click.user_id)
+    rt.threads.post(state, place=place, respond=respond)
 
 
 async def cancel(ack: AsyncAck, respond: AsyncRespond) -> None:

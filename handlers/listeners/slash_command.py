@@ -27,7 +27,8 @@ from handlers.adr_delivery import upload_adr
 from handlers.failure_intake import log_from_slack, logged_text
 from handlers.runtime import Runtime, runtime_of
 from handlers.slack_calls import ephemeral_reply, post_message
-from handlers.thread import post_thread, refresh, refresh_root
+from handlers.thread import refresh, refresh_root
+from handlers.thread_queue import NewDecision
 from handlers.token_command import manage_tokens
 from handlers.ui import confirm_messages as confirm
 from handlers.ui.arrivals import arrivals_line
@@ -50,20 +51,9 @@ async def start(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respon
     if parsed.confirm:  # a title that may be a typo: nothing is posted until the user says so
         await ephemeral_reply(respond, confirm.start_preview(parsed.title or "", parsed.suggestion))
         return
-    await start_decision(rt, cmd.team_id, cmd.channel_id, cmd.user_id, parsed.title or "")
-
-
-async def start_decision(
-    rt: Runtime, team_id: str, channel_id: str, user_id: str, title: str
-) -> None:
-    state = await rt.call(
-        decision_records.start_decision,
-        team_id=team_id,
-        channel_id=channel_id,
-        title=title,
-        facilitator_id=user_id,
-    )
-    await post_thread(rt, state)
+    new = NewDecision(cmd.team_id, cmd.channel_id, cmd.user_id, parsed.title or "")
+    place = payloads.Where(channel=cmd.channel_id, user=cmd.user_id)
+    rt.threads.post(new, place=place, respond=respond)
 
 
 async def show_help(rt: Runtime, cmd: payloads.SlashCommand, parsed: Command, respond) -> None:
