@@ -9,6 +9,7 @@ instead of a whole Bolt request with its session waiting for a pooled connection
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from dataclasses import dataclass
@@ -79,7 +80,7 @@ class ThreadPoster:
                 job = self._jobs.popleft()
                 bound = CURRENT.set(job.client)
                 try:
-                    await post_thread(self.runtime, await self._state(job.what))
+                    await post_thread(self.runtime, await self._started(job.what))
                 except Exception as exc:
                     if job.trusted:
                         await report(exc, job.place, job.client, job.respond)
@@ -91,16 +92,24 @@ class ThreadPoster:
             await self._abandon()
             raise
 
-    async def _state(self, what: NewDecision | DecisionState) -> DecisionState:
+    async def _started(self, what: NewDecision | DecisionState) -> DecisionState:
         if isinstance(what, DecisionState):
             return what
-        return await self.runtime.call(
-            decision_records.start_decision,
-            team_id=what.team_id,
-            channel_id=what.channel_id,
-            title=what.title,
-            facilitator_id=what.facilitator_id,
+        starting = asyncio.ensure_future(
+            self.runtime.call(
+                decision_records.start_decision,
+                team_id=what.team_id,
+                channel_id=what.channel_id,
+                title=what.title,
+                facilitator_id=what.facilitator_id,
+            )
         )
+        try:
+            return await asyncio.shield(starting)
+        except asyncio.CancelledError:  # stopping: let the transaction end, then archive
+            with contextlib.suppress(Exception):
+                await self._archive(await starting)
+            raise
 
     async def _abandon(self) -> None:
         """Stopping before these started: a decision already started is archived, like one
@@ -111,12 +120,15 @@ class ThreadPoster:
             if not isinstance(what, DecisionState):
                 unstarted += 1
                 continue
-            try:
-                async with self.runtime.sessions() as session:
-                    await decision_records.archive_orphan(
-                        session=session, team_id=what.decision.team_id, decision_id=what.id
-                    )
-            except Exception as exc:
-                log.warning("decision #%s: not posted, and not archived: %s", what.id, exc)
+            await self._archive(what)
         if unstarted:
             log.warning("stopping: %d /ragft acknowledged but not started", unstarted)
+
+    async def _archive(self, state: DecisionState) -> None:
+        try:
+            async with self.runtime.sessions() as session:
+                await decision_records.archive_orphan(
+                    session=session, team_id=state.decision.team_id, decision_id=state.id
+                )
+        except Exception as exc:
+            log.warning("decision #%s: not posted, and not archived: %s", state.id, exc)

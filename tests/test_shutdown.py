@@ -330,3 +330,40 @@ def test_socket_mode_acks_and_finishes_an_envelope_in_flight(fake_slack, db_url,
     assert_clean(server)
     assert len(posted_texts(fake_slack)) == 5
     assert fake_slack.open_sockets() == 0
+
+
+def decisions(db_url: str) -> list[Decision]:
+    async def read() -> list[Decision]:
+        engine = create_engine(db_url)
+        try:
+            async with session_factory(engine)() as session:
+                return list((await session.exec(select(Decision))).all())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def test_stopping_with_a_burst_queued_leaves_no_decision_half_posted(fake_slack, db_url, serving):
+    """40 /ragft, each thread 5 s to post, 16 at a time; the signal comes while the first 16
+    post. What started is posted or archived (hidden), the rest never starts, and it says so."""
+    fake_slack.slow("chat.postMessage", 1.0)
+    server = serving()
+    for i in range(40):
+        body, headers = signing.slash_command(
+            text=f"start Billing assistant number {i}",
+            response_url=fake_slack.response_url(f"cmd-{i}"),
+        )
+        response = httpx.post(f"{server.base}/slack/events", content=body, headers=headers)
+        assert response.status_code == 200
+    wait_until(lambda: fake_slack.arrived("chat.postMessage") >= 16, "the first posts")
+    server.send(signal.SIGTERM)
+    code, seconds = server.exited()
+    assert code == 0 and seconds < EXIT_WITHIN, server.output
+    assert_clean(server)
+    started = decisions(db_url)
+    assert 16 <= len(started) < 40
+    for decision in started:
+        posted = decision.thread_ts and len(decision.message_ts) == 5
+        assert decision.status == "archived" or posted, (decision, server.output)
+    assert f"{40 - len(started)} /ragft acknowledged but not started" in server.output
