@@ -41,7 +41,7 @@ def acked_at_once(body: Any) -> bool:
 async def prepare(context: AsyncBoltContext, body: Any) -> None:
     """Give the request its ack, and send it now if it is one that never carries anything."""
     if context.get("ack") is not None and context.ack.response is not None:
-        return  # already acknowledged (an event, by Bolt)
+        return  # already acknowledged (by an earlier middleware)
     ack = StickyAck()
     context["ack"] = ack
     if acked_at_once(body):

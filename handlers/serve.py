@@ -88,6 +88,7 @@ async def lifecycle(
     scheduler = reminder_scheduler(runtime)
     scheduler.start()  # its first sweep runs at once: what fell due while down goes out once
     stopping.on_request(scheduler.stop_taking_work, force=scheduler.cut_short)
+    stopping.on_request(runtime.threads.stop_taking_work)
     # Everything loaded so far lives as long as the process: keep it out of the collector's
     # full passes, which otherwise pause the event loop for ~125 ms under load (the ack p99),
     # and make those passes rare (GC_THRESHOLDS).
@@ -100,6 +101,7 @@ async def lifecycle(
     finally:
         await scheduler.stop(grace=stopping.left_to_drain())
         await finish_in_flight(known, stopping)
+        await runtime.threads.stop()  # what a listener queued after the drain began, too
         runtime.renderer.close()  # delayed refreshes: another replica, or a restart, does them
         if runtime.llm is not None:
             await runtime.llm.close()
