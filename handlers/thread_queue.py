@@ -78,10 +78,6 @@ class ThreadPoster:
             worker = asyncio.ensure_future(self._work())
             self._workers.add(worker)
 
-    @property
-    def waiting(self) -> int:
-        return len(self._jobs)
-
     def stop_taking_work(self) -> None:
         """Stopping: threads being posted finish; no queued one starts."""
         self._stopping = True
