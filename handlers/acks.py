@@ -4,7 +4,8 @@ Bolt's async runner starts a listener as a task, then polls every 10 ms until it
 ``ack()``. Button clicks (``block_actions``) and ``/ragft`` are always acknowledged with an empty
 200, so ragft acks them before the listener starts: the runner sees the ack on its first look,
 and Slack gets it without waiting for a poll. A request no listener matches still gets Bolt's
-404, which doesn't come from the ack.
+404, which doesn't come from the ack. So a click or command listener can't answer in its ack
+(``ack(text=…)`` would be dropped): it replies with ``respond`` instead, as all of them do.
 """
 
 from __future__ import annotations
