@@ -16,6 +16,8 @@ from slack_bolt.async_app import AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.response import BoltResponse
 
+from handlers import payloads
+
 
 class StickyAck(AsyncAck):
     """An ack that stays sent. Bolt 1.30's async runner sets ``ack.response`` back to None when a
@@ -32,18 +34,9 @@ class StickyAck(AsyncAck):
             self._response = value
 
 
-def acked_at_once(body: Any) -> bool:
-    """A button click, or a slash command (the only one is ``/ragft``)."""
-    if not isinstance(body, dict):
-        return False
-    return body.get("type") == "block_actions" or isinstance(body.get("command"), str)
-
-
 async def prepare(context: AsyncBoltContext, body: Any) -> None:
     """Give the request its ack, and send it now if it is one that never carries anything."""
-    if context.get("ack") is not None and context.ack.response is not None:
-        return  # already acknowledged (by an earlier middleware)
     ack = StickyAck()
     context["ack"] = ack
-    if acked_at_once(body):
+    if payloads.acked_empty(body):
         await ack()

@@ -69,6 +69,12 @@ def as_text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def acked_empty(body: Any) -> bool:
+    """A button click or a slash command: requests whose ack never carries anything."""
+    body = as_dict(body)
+    return as_text(body.get("type")) == "block_actions" or as_text(body.get("command")) is not None
+
+
 def team_of(body: dict[str, Any]) -> str | None:
     return as_text(as_dict(body.get("team")).get("id")) or as_text(
         as_dict(body.get("user")).get("team_id")

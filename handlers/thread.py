@@ -52,11 +52,8 @@ async def _post_thread(runtime: Runtime, state: DecisionState) -> None:
     # posted was stored, and bumped the version; its refresh found no ts to update. If one
     # did, refreshing them all updates exactly the messages it overtook.
     version = await save_message_ts(runtime, state, posted, thread_ts=root_ts)
-    keys = [MessageKey.ROOT, *QUESTION_MESSAGES]
-    if version != decision.version:
-        await refresh(runtime, decision.team_id, state.id, keys)
-    elif runtime.home is not None:  # nothing to update; the Home tabs still show the decision
-        runtime.home.changed(decision.team_id, state.id)
+    overtaken = [MessageKey.ROOT, *QUESTION_MESSAGES] if version != decision.version else []
+    await refresh(runtime, decision.team_id, state.id, overtaken)  # the Home tabs, at least
 
 
 async def save_message_ts(
@@ -85,7 +82,8 @@ async def refresh(
     those that show the latest version (to undo a refused selection Slack shows)."""
     if runtime.home is not None:  # and, a little later, the Home tabs of who's involved
         runtime.home.changed(team_id, decision_id)
-    await runtime.renderer.run(team_id, decision_id, dict.fromkeys(map(str, keys)), redraw=redraw)
+    if asked := dict.fromkeys(map(str, keys)):
+        await runtime.renderer.run(team_id, decision_id, asked, redraw=redraw)
 
 
 async def refresh_all(runtime: Runtime, state: DecisionState) -> None:
