@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -37,8 +36,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import insert
 
 from bench import ack_latency
-from bench.common import FakeSlackProcess, bare_bolt_server, log, ragft_server, settle
+from bench.common import FakeSlackProcess, Server, log, settle
 from bench.databases import database, postgres_available
+from bench.run import servers
 from bot.domain.questions import QUESTION_MESSAGES
 from bot.services import decision_records
 from bot.settings import normalize_database_url
@@ -111,36 +111,26 @@ async def database_costs(url: str) -> tuple[float, list[dict[str, Any]]]:
         await engine.dispose()
 
 
-async def server_cpu(fake: FakeSlackProcess, kinds: list[str]) -> dict[str, dict[str, float]]:
-    """CPU per request of bare Bolt and ragft on the benchmark's c=10 mix (3 loads each), and
-    ragft's chat.update calls per click."""
+async def server_cpu(fake: FakeSlackProcess, started: list[Server]) -> dict[str, dict[str, float]]:
+    """CPU per request of each server on the benchmark's c=10 mix (3 loads each), and the
+    chat.update calls per click."""
     out: dict[str, dict[str, float]] = {}
-    with contextlib.ExitStack() as stack:
-        servers = [bare_bolt_server(fake.url)]
-        for kind in kinds:
-            url = stack.enter_context(database(kind, "floor"))
-            servers.append(ragft_server(f"ragft ({kind})", fake.url, url))
-        for server in servers:
-            stack.callback(server.stop)
-            server.start()
-        for server in servers:
-            await server.wait_healthy()
-        targets = await ack_latency.prepare(fake, servers)
-        for server in servers:
-            target = targets[server.name]
-            cpu, clicks, updates = 0.0, 0, 0
-            async with aiohttp.ClientSession() as http:
-                for k in range(3):
-                    since = (await fake.updates(http, 1 << 40))["next"]
-                    _, row = await ack_latency.load(fake, target, CONCURRENCY, LOAD, 900 + k, False)
-                    await settle(fake, pids=[server.pid])
-                    cpu += row["cpu_s_total"]
-                    clicks += LOAD // 3
-                    updates += len((await fake.updates(http, since))["updates"])
-            out[server.name] = {
-                "cpu_ms": cpu * 1000 / (3 * LOAD),
-                "updates_per_click": updates / clicks,
-            }
+    targets = await ack_latency.prepare(fake, started)
+    for server in started:
+        target = targets[server.name]
+        cpu, clicks, updates = 0.0, 0, 0
+        async with aiohttp.ClientSession() as http:
+            for k in range(3):
+                since = (await fake.updates(http, 1 << 40))["next"]
+                _, row = await ack_latency.load(fake, target, CONCURRENCY, LOAD, 900 + k, False)
+                await settle(fake, pids=[server.pid])
+                cpu += row["cpu_s_total"]
+                clicks += LOAD // 3
+                updates += len((await fake.updates(http, since))["updates"])
+        out[server.name] = {
+            "cpu_ms": cpu * 1000 / (3 * LOAD),
+            "updates_per_click": updates / clicks,
+        }
     return out
 
 
@@ -151,17 +141,18 @@ def floor_ms(bolt: float, tx: float, calls: dict[str, float], updates_per_click:
     return bolt + (command + click + mention) / 3
 
 
-async def main(postgres: bool) -> None:
-    kinds = ["sqlite", "postgresql"] if postgres else ["sqlite"]
-    with FakeSlackProcess() as fake:
-        tx: dict[str, float] = {}
-        blocks: list[dict[str, Any]] = []
-        for kind in kinds:
-            with database(kind, "floorops") as url:
-                tx[kind], blocks = await database_costs(url)
-        calls = await slack_costs(fake, blocks)
-        servers = await server_cpu(fake, kinds)
-    bolt = servers["bare Bolt"]["cpu_ms"]
+async def main(fake: FakeSlackProcess, kinds: list[str], started: list[Server]) -> None:
+    tx: dict[str, float] = {}
+    blocks: list[dict[str, Any]] = []
+    for kind in kinds:
+        with database(kind, "floorops") as url:
+            tx[kind], blocks = await database_costs(url)
+    calls = await slack_costs(fake, blocks)
+    measured = await server_cpu(fake, started)
+    bare, *ragft_servers = started  # bench.run.servers: bare Bolt first, then one per kind
+    cpu = {"bare Bolt": measured[bare.name]}
+    cpu |= {f"ragft ({k})": measured[s.name] for k, s in zip(kinds, ragft_servers, strict=True)}
+    bolt = cpu["bare Bolt"]["cpu_ms"]
     print(f"bare Bolt: {bolt:.2f} ms of CPU per request (c={CONCURRENCY}, {3 * LOAD} requests)")
     for name, ms in calls.items():
         print(f"{name}: {ms:.3f} ms per call")
@@ -172,12 +163,12 @@ async def main(postgres: bool) -> None:
     print("|---|---|---|")
     print(f"| bare Bolt | {bolt:.2f} ms | 1.0 |")
     for kind in kinds:
-        ragft = servers[f"ragft ({kind})"]
+        ragft = cpu[f"ragft ({kind})"]
         floor = floor_ms(bolt, tx[kind], calls, ragft["updates_per_click"])
         print(f"| floor ({kind}) | {floor:.2f} ms | {floor / bolt:.1f} |")
         print(f"| ragft ({kind}) | {ragft['cpu_ms']:.2f} ms | {ragft['cpu_ms'] / bolt:.1f} |")
     for kind in kinds:
-        ragft = servers[f"ragft ({kind})"]
+        ragft = cpu[f"ragft ({kind})"]
         log(f"{kind}: {ragft['updates_per_click']:.2f} chat.update per click")
 
 
@@ -185,7 +176,11 @@ def cli() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.floor", description=__doc__)
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
-    asyncio.run(main(postgres=not args.no_postgres and postgres_available()))
+    kinds = (
+        ["sqlite", "postgresql"] if not args.no_postgres and postgres_available() else ["sqlite"]
+    )
+    with FakeSlackProcess() as fake, servers(fake, kinds, bare=True) as started:
+        asyncio.run(main(fake, kinds, started))
 
 
 if __name__ == "__main__":
