@@ -12,7 +12,7 @@ from bot.domain.lifecycle import DecisionStatus, ReminderStatus
 from bot.services import guards
 from bot.services.default_decision import named_or_default, pick_in
 from bot.services.stalled import watch_new_decision_in
-from bot.services.state import DecisionState, state_of
+from bot.services.state import DecisionState, build_state, state_of
 from storage.models import Decision, FailureExample, Reminder
 from storage.repositories import (
     decision_repo,
@@ -48,7 +48,8 @@ async def start_in(
         facilitator_id=facilitator_id,
     )
     await watch_new_decision_in(session, decision)
-    return await state_of(session=session, decision=decision)
+    # Nothing can refer to a decision created in this transaction yet: it has no rows to load.
+    return build_state(decision, answers=(), owners=(), counts={})
 
 
 async def channel_decisions(
