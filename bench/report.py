@@ -10,26 +10,18 @@ from typing import Any
 
 from bench import ack_latency, memory
 from bench.common import median
-
-ACK_P99_RATIO_GOAL = 1.25
-ACK_DEADLINE = 3.0
-CPU_RATIO_GOAL = 4.0
-VISIBLE_GOAL = 1.5 * 0.2  # 1.5 x the fake Slack's 200 ms delay
-SWEEP_GOAL = 1.0
-NAMES = {"sqlite": "ragft (SQLite)", "postgres": "ragft (PostgreSQL)", "bare": "bare Bolt"}
-Goal = tuple[str, str, bool]  # (goal, figure, met)
-
-
-def ms(seconds: float | None) -> str:
-    return "—" if seconds is None else f"{seconds * 1000:.1f}"
-
-
-def verdict(met: bool) -> str:
-    return "met" if met else "**missed**"
-
-
-def goal_lines(goals: list[Goal]) -> list[str]:
-    return [f"- {goal}: {figure}: {verdict(met)}" for goal, figure, met in goals]
+from bench.goals import (
+    ACK_DEADLINE,
+    ACK_P99_RATIO_GOAL,
+    CPU_RATIO_GOAL,
+    NAMES,
+    SWEEP_GOAL,
+    VISIBLE_GOAL,
+    Goal,
+    goal_lines,
+    ms,
+    verdict,
+)
 
 
 def ack_goals(result: dict[str, Any]) -> list[Goal]:
