@@ -176,7 +176,7 @@ async def load(
                 if (info := meta[index]) is not None
             ]
             target.clicks += clicks
-            target.updates += await _shown(fake, http, server.database_url, clicks, since)
+            target.updates += await shown(fake, http, server.database_url, clicks, since)
         cpu2 = cpu_seconds(server.pid)
     row = summary(result)
     # CPU the server spent per request: while acking, and including the work after.
@@ -191,7 +191,7 @@ async def load(
     return result, row
 
 
-async def _shown(
+async def shown(
     fake: FakeSlackProcess, http: aiohttp.ClientSession, url: str, clicks: list[Click], since: int
 ) -> list[dict[str, Any]]:
     """The chat.update calls since ``since``, once they show every click of this load, or

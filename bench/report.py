@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import ack_latency, memory
+from bench import ack_latency, memory, paced
 from bench.common import median
 from bench.goals import (
     ACK_DEADLINE,
@@ -305,6 +305,7 @@ def render_memory(results: dict[str, Any]) -> list[str]:
 RENDERERS: dict[str, Callable[[Any], list[str]]] = {
     "ack": render_ack,
     "visible": render_visible,
+    "paced": paced.render,
     "throughput": render_throughput,
     "sweep": render_sweep,
     "cold": render_cold,

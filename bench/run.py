@@ -3,7 +3,8 @@
     python -m bench                            # print the results (progress goes to stderr)
     python -m bench --out docs/benchmarks.md   # and write them into that file
     python -m bench --quick                    # a small smoke run (not for the record)
-    python -m bench --only ack,throughput      # a subset: ack, throughput, sweep, cold, memory
+    python -m bench --only ack,throughput      # a subset: ack, paced, throughput, sweep, cold,
+                                               # memory
     python -m bench --ragft-src /tmp/before    # the ragft servers from another checkout
 
 With ``--out``, only the parts of the file between ``<!-- bench:<section>:start/end -->``
@@ -17,7 +18,8 @@ DIR, e.g. the code before a change, checked out with ``git worktree add /tmp/bef
 the harness (bench/, the fake Slack, bare Bolt) stays this checkout's, and so does the venv
 (its editable install comes after PYTHONPATH, which is checked before anything runs). The
 Markdown says which checkout and commit ran. ``ack`` also makes the ``visible`` part (click to
-visible, from the same loads); every run adds a ``goals`` part.
+visible, from the same loads); ``paced`` is the same mix sent open loop at steady rates
+(bench/paced.py); every run adds a ``goals`` part.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import ack_latency, checkout, cold_start, memory, report, throughput
+from bench import ack_latency, checkout, cold_start, memory, paced, report, throughput
 from bench.checkout import check_ragft_imports, set_ragft_src, source_info
 from bench.common import (
     ROOT,
@@ -51,7 +53,7 @@ from bench.common import (
 )
 from bench.databases import POSTGRES_URL, database, postgres_available, query
 
-SECTIONS = ("ack", "throughput", "sweep", "cold", "memory")
+SECTIONS = ("ack", "paced", "throughput", "sweep", "cold", "memory")
 PACKAGES = (
     "slack_bolt",
     "slack_sdk",
@@ -188,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         ack_latency.LEVELS = {1: 30, 10: 60, 50: 100}
         ack_latency.ROUNDS = 2
+        paced.RATES, paced.SECONDS = (10, 25), 3.0
         throughput.SIZES = (20, 50)
         cold_start.RUNS = 2
         memory.WARMUP, memory.DECISIONS = 20, 100
@@ -219,6 +222,12 @@ def main(argv: list[str] | None = None) -> int:
         attempt("ack", ack)
         if "ack" in results and not isinstance(results["ack"], BaseException):
             results["visible"] = results["ack"]
+
+        def steady() -> Any:
+            with servers(fake, kinds, bare=True) as started:
+                return asyncio.run(paced.run(fake, started))
+
+        attempt("paced", steady)
         attempt("throughput", clicks)
         attempt("sweep", lambda: run_sweep("postgres" in kinds, args.quick))
         attempt("cold", lambda: asyncio.run(cold_start.run(fake, kinds)))
