@@ -8,11 +8,20 @@ ragft does around it, each interaction has to make some Slack calls and some tra
 
 - ``/ragft``: store the decision (1 transaction), post its thread (the root and four questions:
   5 ``chat.postMessage``), remember where they are (1 transaction);
-- an answer click: store the answer (1 transaction) and update the question message
-  (``chat.update``; clicks that come together share one, so per click it is the number of
-  updates the fake Slack saw, divided by the clicks);
+- an answer click: store the answer (1 transaction) and update the question message and the
+  root (``chat.update``; clicks that come together share one);
 - a mention (``@ragft fail: …``): store the failure, once per event (1 transaction), link it to
-  the message (``chat.getPermalink``) and tell the author (1 call).
+  the message (``chat.getPermalink``), mark it logged (``reactions.add``), tell the author its
+  category (``chat.postEphemeral``), and update the thread's failure tally (``chat.update``,
+  shared like the clicks');
+- every round of updates to a decision's messages: take the messages' lease and read the
+  state (1 transaction), and hand the lease back with the version each now shows (1
+  transaction). The leases keep one process at a time updating a message, in version order,
+  on any replica (issue 14's replicas goal). A round updates at most the two messages one
+  interaction asks for, so there is at least one round for every two ``chat.update``.
+
+The Slack calls are counted, per method, from what the fake Slack saw during ragft's own load
+(so ``chat.update`` is what coalescing left); the transactions from the list above.
 
 This measures, in this process, the CPU of each of those operations with the libraries ragft
 is built on (slack_sdk's AsyncWebClient on aiohttp, with ragft's own question-message blocks;
@@ -36,7 +45,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import insert
 
 from bench import ack_latency
-from bench.common import FakeSlackProcess, Server, log, settle
+from bench.common import FakeSlackProcess, Server, settle
 from bench.databases import database, postgres_available
 from bench.run import servers
 from bot.domain.questions import QUESTION_MESSAGES
@@ -77,10 +86,20 @@ async def slack_costs(fake: FakeSlackProcess, blocks: list[dict[str, Any]]) -> d
         async def permalink(_: int) -> Any:
             return await client.chat_getPermalink(channel="C0FLOOR", message_ts=ts)
 
+        async def reaction(_: int) -> Any:
+            return await client.reactions_add(channel="C0FLOOR", timestamp=ts, name="memo")
+
+        async def ephemeral(_: int) -> Any:
+            return await client.chat_postEphemeral(
+                channel="C0FLOOR", user="U0FLOOR", thread_ts=ts, text="Logged as *knowledge*"
+            )
+
         return {
             "chat.postMessage": await cpu_per_call(post),
             "chat.update": await cpu_per_call(update),
             "chat.getPermalink": await cpu_per_call(permalink),
+            "reactions.add": await cpu_per_call(reaction),
+            "chat.postEphemeral": await cpu_per_call(ephemeral),
         }
 
 
@@ -111,34 +130,40 @@ async def database_costs(url: str) -> tuple[float, list[dict[str, Any]]]:
         await engine.dispose()
 
 
-async def server_cpu(fake: FakeSlackProcess, started: list[Server]) -> dict[str, dict[str, float]]:
-    """CPU per request of each server on the benchmark's c=10 mix (3 loads each), and the
-    chat.update calls per click."""
-    out: dict[str, dict[str, float]] = {}
+async def server_cpu(fake: FakeSlackProcess, started: list[Server]) -> dict[str, dict[str, Any]]:
+    """CPU per request of each server on the benchmark's c=10 mix (3 loads each), and the Slack
+    calls it made per request, by method."""
+    out: dict[str, dict[str, Any]] = {}
     targets = await ack_latency.prepare(fake, started)
     for server in started:
         target = targets[server.name]
-        cpu, clicks, updates = 0.0, 0, 0
+        cpu = 0.0
         async with aiohttp.ClientSession() as http:
+            before = (await fake.stats(http))["by_method"]
             for k in range(3):
-                since = (await fake.updates(http, 1 << 40))["next"]
                 _, row = await ack_latency.load(fake, target, CONCURRENCY, LOAD, 900 + k, False)
                 await settle(fake, pids=[server.pid])
                 cpu += row["cpu_s_total"]
-                clicks += LOAD // 3
-                updates += len((await fake.updates(http, since))["updates"])
+            after = (await fake.stats(http))["by_method"]
         out[server.name] = {
             "cpu_ms": cpu * 1000 / (3 * LOAD),
-            "updates_per_click": updates / clicks,
+            "calls": {m: (n - before.get(m, 0)) / (3 * LOAD) for m, n in after.items()},
         }
     return out
 
 
-def floor_ms(bolt: float, tx: float, calls: dict[str, float], updates_per_click: float) -> float:
-    command = 2 * tx + 5 * calls["chat.postMessage"]
-    click = tx + updates_per_click * calls["chat.update"]
-    mention = tx + calls["chat.getPermalink"] + calls["chat.postMessage"]
-    return bolt + (command + click + mention) / 3
+TRANSACTIONS = {"command": 2, "click": 1, "mention": 1}
+"""The transactions each kind of the mix must make, besides the rounds of updates."""
+
+
+def floor_ms(bolt: float, tx: float, costs: dict[str, float], calls: dict[str, float]) -> float:
+    """Bare Bolt, plus the CPU of the Slack calls ragft made per request (each at its cost
+    here), plus the transactions: each kind's own, and two per round of updates (at least one
+    round per two ``chat.update``)."""
+    slack = sum(n * costs[method] for method, n in calls.items() if n)
+    rounds = calls.get("chat.update", 0.0) / 2
+    transactions = sum(TRANSACTIONS.values()) / len(TRANSACTIONS) + 2 * rounds
+    return bolt + slack + transactions * tx
 
 
 async def main(fake: FakeSlackProcess, kinds: list[str], started: list[Server]) -> None:
@@ -147,29 +172,28 @@ async def main(fake: FakeSlackProcess, kinds: list[str], started: list[Server]) 
     for kind in kinds:
         with database(kind, "floorops") as url:
             tx[kind], blocks = await database_costs(url)
-    calls = await slack_costs(fake, blocks)
+    costs = await slack_costs(fake, blocks)
     measured = await server_cpu(fake, started)
     bare, *ragft_servers = started  # bench.run.servers: bare Bolt first, then one per kind
-    cpu = {"bare Bolt": measured[bare.name]}
-    cpu |= {f"ragft ({k})": measured[s.name] for k, s in zip(kinds, ragft_servers, strict=True)}
-    bolt = cpu["bare Bolt"]["cpu_ms"]
+    ragft = {k: measured[s.name] for k, s in zip(kinds, ragft_servers, strict=True)}
+    bolt = measured[bare.name]["cpu_ms"]
     print(f"bare Bolt: {bolt:.2f} ms of CPU per request (c={CONCURRENCY}, {3 * LOAD} requests)")
-    for name, ms in calls.items():
+    for name, ms in costs.items():
         print(f"{name}: {ms:.3f} ms per call")
     for kind in kinds:
         print(f"transaction ({kind}): {tx[kind]:.3f} ms")
+    for kind in kinds:
+        made = ", ".join(f"{m} {n:.2f}" for m, n in sorted(ragft[kind]["calls"].items()) if n)
+        print(f"Slack calls per request, ragft ({kind}): {made}")
     print()
-    print("| | CPU per request | × bare Bolt |")
-    print("|---|---|---|")
-    print(f"| bare Bolt | {bolt:.2f} ms | 1.0 |")
+    print("| | CPU per request | × bare Bolt | × the floor |")
+    print("|---|---|---|---|")
+    print(f"| bare Bolt | {bolt:.2f} ms | 1.0 | |")
     for kind in kinds:
-        ragft = cpu[f"ragft ({kind})"]
-        floor = floor_ms(bolt, tx[kind], calls, ragft["updates_per_click"])
-        print(f"| floor ({kind}) | {floor:.2f} ms | {floor / bolt:.1f} |")
-        print(f"| ragft ({kind}) | {ragft['cpu_ms']:.2f} ms | {ragft['cpu_ms'] / bolt:.1f} |")
-    for kind in kinds:
-        ragft = cpu[f"ragft ({kind})"]
-        log(f"{kind}: {ragft['updates_per_click']:.2f} chat.update per click")
+        cpu = ragft[kind]["cpu_ms"]
+        floor = floor_ms(bolt, tx[kind], costs, ragft[kind]["calls"])
+        print(f"| floor ({kind}) | {floor:.2f} ms | {floor / bolt:.1f} | 1.0 |")
+        print(f"| ragft ({kind}) | {cpu:.2f} ms | {cpu / bolt:.1f} | {cpu / floor:.2f} |")
 
 
 def cli() -> None:
