@@ -89,6 +89,8 @@ async def lifecycle(
     scheduler.start()  # its first sweep runs at once: what fell due while down goes out once
     stopping.on_request(scheduler.stop_taking_work, force=scheduler.cut_short)
     stopping.on_request(runtime.threads.stop_taking_work)
+    runtime.renderer.start_recovery()  # messages a crash left behind, then every 30 s
+    stopping.on_request(runtime.renderer.stop_recovery)
     # Everything loaded so far lives as long as the process: keep it out of the collector's
     # full passes, which otherwise pause the event loop for ~125 ms under load (the ack p99),
     # and make those passes rare (GC_THRESHOLDS).

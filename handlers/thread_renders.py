@@ -48,6 +48,8 @@ RETRY = 1.0
 """Seconds before asking again for messages another process held."""
 RETRY_FAILED = 10.0
 """Seconds before trying again messages whose update failed (Slack's error, a timeout)."""
+RECOVER_EVERY = 30.0
+"""Seconds between looks for messages whose lease ended without being handed back."""
 
 DecisionRef = tuple[str, int]
 """(team_id, decision_id)."""
@@ -68,6 +70,7 @@ class ThreadRenderer:
         """This process, as its leases name it."""
         self._batches: Batcher[DecisionRef, tuple[str, bool]] = Batcher(self._render)
         self._retries: dict[DecisionRef, tuple[asyncio.TimerHandle, set[str], set[str]]] = {}
+        self._recovery: asyncio.Task[None] | None = None
 
     @property
     def runs(self) -> int:
@@ -199,7 +202,45 @@ class ThreadRenderer:
                 task = asyncio.ensure_future(self.run(*ref, group, redraw=forced))
                 task.add_done_callback(_log_failure)
 
+    async def recover(self) -> int:
+        """Bring up to date the messages a process that died left held (it may have stored a
+        write and died before showing it; with no other replica, nothing else would): how many
+        decisions had some."""
+        found = await self.runtime.call(render_claims.abandoned_renders)
+        results = await asyncio.gather(
+            *(
+                self.run(team_id, decision_id, keys)
+                for (team_id, decision_id), keys in found.items()
+            ),
+            return_exceptions=True,
+        )
+        for (_, decision_id), result in zip(found, results, strict=True):
+            if isinstance(result, Exception):
+                log.warning("decision #%s: recovering its messages failed: %s", decision_id, result)
+        return len(found)
+
+    def start_recovery(self, every: float = RECOVER_EVERY) -> None:
+        """``recover`` now (what a crash before this start left) and every ``every`` seconds
+        (what another replica's crash leaves), until ``stop_recovery``."""
+        if self._recovery is None:
+            self._recovery = asyncio.create_task(self._recover_every(every))
+
+    async def _recover_every(self, every: float) -> None:
+        while True:
+            try:
+                if recovered := await self.recover():
+                    log.info("brought up to date the messages of %d decision(s)", recovered)
+            except Exception as exc:  # the database is down, say: look again next time
+                log.warning("could not look for messages left behind: %s", exc)
+            await asyncio.sleep(every)
+
+    def stop_recovery(self) -> None:
+        if self._recovery is not None:
+            self._recovery.cancel()
+            self._recovery = None
+
     def close(self) -> None:
+        self.stop_recovery()
         for handle, *_ in self._retries.values():
             handle.cancel()
         self._retries.clear()

@@ -308,6 +308,15 @@ class MessageRender(SQLModel, table=True):
     from an older version is dropped. ``leased_by``/``leased_until``: the one process (of any
     replica) updating the message now, so Slack applies its updates in version order."""
 
+    __table_args__ = (
+        sa.Index(
+            "ix_messagerender_held",
+            "leased_until",
+            postgresql_where=sa.text("leased_by IS NOT NULL"),
+            sqlite_where=sa.text("leased_by IS NOT NULL"),
+        ),
+    )
+
     decision_id: int = Field(foreign_key="decision.id", primary_key=True)
     message_key: str = Field(max_length=16, primary_key=True)
     team_id: str = Field(max_length=32, index=True)

@@ -91,3 +91,16 @@ async def release_renders(
         # PostgreSQL; SQLite's transactions don't overlap): a writer that found our lease held
         # had committed before it looked, so its write is seen here.
         return await render_repo.decision_version(**scope)
+
+
+async def abandoned_renders(
+    *, session: AsyncSession, limit: int = 500
+) -> dict[tuple[str, int], set[str]]:
+    """Messages left held by a process that died, by ``(team_id, decision_id)``: whatever
+    they show, a write may have come after it that nobody else will render."""
+    async with session.begin():
+        rows = await render_repo.abandoned(session=session, now=datetime.now(UTC), limit=limit)
+    found: dict[tuple[str, int], set[str]] = {}
+    for team_id, decision_id, key in rows:
+        found.setdefault((team_id, decision_id), set()).add(key)
+    return found

@@ -1,5 +1,6 @@
 """Message renders: which decision version each posted message last showed, and the lease of
-the one process updating it. Keyword-only, scoped by ``team_id``; callers own the transaction.
+the one process updating it. Keyword-only, scoped by ``team_id`` (but ``abandoned``, the bot's
+own recovery across workspaces); callers own the transaction.
 
 Each step is one or two Core statements (this runs after every click). A claim is one
 ``UPDATE … WHERE`` the lease is free ``… RETURNING``: on PostgreSQL a concurrent claim waits
@@ -134,3 +135,18 @@ async def record_shown(
             set_={"sent_version": sa.case((newer > _sent, newer), else_=_sent)},
         )
     )
+
+
+async def abandoned(
+    *, session: AsyncSession, now: datetime, limit: int
+) -> list[tuple[str, int, str]]:
+    """``(team_id, decision_id, message_key)`` of messages whose lease ended without being
+    handed back (its process died mid-update), oldest first: every workspace's, for the bot's
+    own recovery, like the reminder sweep's claims."""
+    rows = await session.exec(  # type: ignore[call-overload]
+        sa.select(MessageRender.team_id, MessageRender.decision_id, _key)
+        .where(_by.is_not(None), _until < now)
+        .order_by(_until)
+        .limit(limit)
+    )
+    return [(team_id, decision_id, key) for team_id, decision_id, key in rows.all()]
