@@ -101,6 +101,7 @@ async def lifecycle(
     try:
         yield
     finally:
+        runtime.renderer.stop_recovery()  # also when no signal asked (uvicorn failed to bind)
         await scheduler.stop(grace=stopping.left_to_drain())
         await finish_in_flight(known, stopping)
         await runtime.threads.stop()  # what a listener queued after the drain began, too

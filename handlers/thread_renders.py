@@ -29,6 +29,7 @@ from handlers.ui.blocks import Message
 from handlers.ui.question_messages import question_message
 from handlers.ui.root_message import root_message
 from handlers.ui.verdict_message import verdict_message
+from handlers.workspace_clients import NotInstalled
 
 if TYPE_CHECKING:
     from handlers.runtime import Runtime
@@ -208,16 +209,24 @@ class ThreadRenderer:
         decisions had some."""
         found = await self.runtime.call(render_claims.abandoned_renders)
         results = await asyncio.gather(
-            *(
-                self.run(team_id, decision_id, keys)
-                for (team_id, decision_id), keys in found.items()
-            ),
-            return_exceptions=True,
+            *(self._recover(*ref, keys) for ref, keys in found.items()), return_exceptions=True
         )
         for (_, decision_id), result in zip(found, results, strict=True):
             if isinstance(result, Exception):
                 log.warning("decision #%s: recovering its messages failed: %s", decision_id, result)
         return len(found)
+
+    async def _recover(self, team_id: str, decision_id: int, keys: set[str]) -> None:
+        try:
+            # With that workspace's token (distribution mode): a click arriving meanwhile
+            # shares this run, and so its client.
+            async with self.runtime.for_team(team_id):
+                await self.run(team_id, decision_id, keys)
+        except NotInstalled:  # nothing can update them: stop finding them
+            await self.runtime.call(
+                render_claims.drop_abandoned, team_id=team_id, decision_id=decision_id, keys=keys
+            )
+            raise
 
     def start_recovery(self, every: float = RECOVER_EVERY) -> None:
         """``recover`` now (what a crash before this start left) and every ``every`` seconds

@@ -23,13 +23,15 @@ DEAD = "another-host:4242:dead"
 SHOWN = f"*Knowledge* (1): <@{MARCO}>"
 
 
-async def died_after_storing_an_answer(sessions, decision_id: int, *, lease_left: float) -> None:
+async def died_after_storing_an_answer(
+    sessions, decision_id: int, *, lease_left: float, team_id: str = TEAM
+) -> None:
     """What the dead process left: Marco's answer stored (the version bumped) but not shown,
     and every message of the decision held in its name for ``lease_left`` more seconds."""
     async with sessions() as session, session.begin():
         await session.exec(
             sa.insert(Answer).values(
-                team_id=TEAM,
+                team_id=team_id,
                 decision_id=decision_id,
                 question="problem_type",
                 user_id=MARCO,
@@ -110,3 +112,44 @@ def test_a_restart_after_a_crash_shows_what_the_crashed_process_stored(
 
     serving()  # the restart
     wait_until(lambda: SHOWN in text_of(fake_slack.message(*message)), "the answer shown")
+
+
+async def test_in_distribution_mode_recovery_updates_with_the_workspaces_token(
+    fake_slack, engine, sessions
+):
+    from tests.oauth_app import DistributedApp
+    from tests.test_oauth import T1, T2
+
+    dist = DistributedApp(fake_slack, engine, sessions)
+    try:
+        await dist.install(T1)
+        await dist.command("start Workspace recovery", team_id=T1)
+        decision = await dist.latest(T1)
+        await died_after_storing_an_answer(sessions, decision.id, lease_left=-1, team_id=T1)
+        fake_slack.clear()
+
+        assert await dist.runtime.renderer.recover() == 1
+        await dist.idle()
+        message = fake_slack.message(decision.channel_id, decision.message_ts["problem_type"])
+        assert SHOWN in text_of(message)
+        [token] = fake_slack.tokens_of(T1)
+        assert {c.token for c in fake_slack.calls_to("chat.update")} == {token}
+
+        # A workspace with no installation can't be updated: its leases are let go, once.
+        await dist.command("start Uninstalled later", team_id=T1)
+        other = await dist.latest(T1)
+        async with sessions() as session, session.begin():
+            await session.exec(
+                sa.update(Decision).where(Decision.id == other.id).values(team_id=T2)
+            )
+            await session.exec(
+                sa.update(MessageRender)
+                .where(MessageRender.decision_id == other.id)
+                .values(team_id=T2)
+            )
+        await died_after_storing_an_answer(sessions, other.id, lease_left=-1, team_id=T2)
+        assert await dist.runtime.renderer.recover() == 1
+        assert await held_by_the_dead(sessions, other.id) == 0
+        assert await dist.runtime.renderer.recover() == 0
+    finally:
+        await dist.close()

@@ -104,3 +104,18 @@ async def abandoned_renders(
     for team_id, decision_id, key in rows:
         found.setdefault((team_id, decision_id), set()).add(key)
     return found
+
+
+async def drop_abandoned(
+    *, session: AsyncSession, team_id: str, decision_id: int, keys: Collection[str]
+) -> None:
+    """Let go of leases that ended on messages nobody can update now (the workspace has no
+    installation); what they show is left as it is."""
+    async with session.begin():
+        await render_repo.drop_ended(
+            session=session,
+            team_id=team_id,
+            decision_id=decision_id,
+            keys=keys,
+            now=datetime.now(UTC),
+        )

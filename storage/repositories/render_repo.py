@@ -150,3 +150,14 @@ async def abandoned(
         .limit(limit)
     )
     return [(team_id, decision_id, key) for team_id, decision_id, key in rows.all()]
+
+
+async def drop_ended(
+    *, session: AsyncSession, team_id: str, decision_id: int, keys: Collection[str], now: datetime
+) -> None:
+    """Clear the leases on ``keys`` that ended before ``now`` (never a live one)."""
+    await session.exec(  # type: ignore[call-overload]
+        sa.update(MessageRender)
+        .where(_of(team_id, decision_id, keys), _by.is_not(None), _until < now)
+        .values(leased_by=None, leased_until=None)
+    )
