@@ -52,6 +52,20 @@ RETRY_FAILED = 10.0
 RECOVER_EVERY = 30.0
 """Seconds between looks for messages whose lease ended without being handed back."""
 
+TRANSIENT = frozenset(
+    {
+        "ratelimited",
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+        "token_expired",
+    }
+)
+"""Slack errors an update is tried again after (``RETRY_FAILED``). Any other (say
+``invalid_auth``, ``not_in_channel`` or ``cant_update_message``) would be refused the same way
+every 10 s, for as long as the decision exists: such a message waits for its next change."""
+
 DecisionRef = tuple[str, int]
 """(team_id, decision_id)."""
 
@@ -109,9 +123,17 @@ class ThreadRenderer:
             try:
                 updated = await self._send(claim)
                 shown.update(updated)
-            except Exception:
-                behind = set(claim.behind())
-                self._retry_soon(ref, behind, redraw & behind, RETRY_FAILED)
+            except Exception as exc:
+                if worth_retrying(exc):
+                    behind = set(claim.behind())
+                    self._retry_soon(ref, behind, redraw & behind, RETRY_FAILED)
+                else:  # the same call would fail the same way: the next write tries again
+                    log.warning(
+                        "decision #%s: Slack refused to update its messages (%s); not retrying "
+                        "until they change again",
+                        decision_id,
+                        slack_error(exc) if isinstance(exc, SlackApiError) else exc,
+                    )
                 raise
             finally:
                 latest = await asyncio.shield(
@@ -253,6 +275,14 @@ class ThreadRenderer:
         for handle, *_ in self._retries.values():
             handle.cancel()
         self._retries.clear()
+
+
+def worth_retrying(error: BaseException) -> bool:
+    """A timeout, a lost connection, Slack's 5xx or 429, or a transient Slack error."""
+    if not isinstance(error, SlackApiError):
+        return True
+    status = getattr(error.response, "status_code", 200)
+    return status >= 500 or status == 429 or slack_error(error) in TRANSIENT
 
 
 def _log_failure(task: asyncio.Future[None]) -> None:

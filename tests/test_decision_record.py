@@ -291,6 +291,35 @@ async def test_a_channel_or_transient_error_never_stops_refreshes(slack):
     assert f"<@{MARCO}>" in shown and f"<@{SAM}>" in shown
 
 
+async def test_a_refused_update_waits_for_the_next_change_and_a_transient_one_is_retried(slack):
+    refused = await start(slack, "Refused by Slack")
+    refused_ts = (await slack.decision(refused)).message_ts["problem_type"]
+    retried = await start(slack, "Slack had a hiccup")
+    retried_ts = (await slack.decision(retried)).message_ts["problem_type"]
+
+    def updates_of(ts: str) -> int:
+        return sum(1 for c in slack.fake.calls_to("chat.update") if c.args.get("ts") == ts)
+
+    slack.fake.fail_next("chat.update", error="cant_update_message", times=2)  # Q1 and root
+    await slack.answer(refused, "problem_type", "knowledge", user=PRIYA)
+    slack.fake.fail_next("chat.update", error="internal_error", times=2)
+    await slack.answer(retried, "problem_type", "knowledge", user=PRIYA)
+    tried = updates_of(refused_ts)
+    assert f"<@{PRIYA}>" not in text_of(slack.fake.message(CHANNEL, retried_ts))
+
+    await slack.fake.wait_for(  # RETRY_FAILED: 10 s
+        "chat.update",
+        timeout=15,
+        predicate=lambda c: c.args.get("ts") == retried_ts and (c.response or {}).get("ok"),
+    )
+    assert updates_of(refused_ts) == tried  # the same refusal is not asked for again
+    assert f"<@{PRIYA}>" not in text_of(slack.fake.message(CHANNEL, refused_ts))
+
+    await slack.answer(refused, "problem_type", "behavior", user=MARCO)  # a change: tried again
+    shown = text_of(slack.fake.message(CHANNEL, refused_ts))
+    assert f"<@{PRIYA}>" in shown and f"<@{MARCO}>" in shown
+
+
 # 8. The exported Markdown is escaped ---------------------------------------------------------
 
 
