@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from bot.domain.failure_lines import ParsedFailure
 from bot.domain.questions import FAILURE_CATEGORY_LABELS, CategorySource, MessageKey
 from bot.services import decision_records, failure_logging, guards
-from bot.services.failure_logging import Categorised
+from bot.services.failure_logging import Categorised, Logged
 from handlers.runtime import Runtime
 from handlers.slack_calls import post_message
 from handlers.thread import refresh
@@ -74,6 +74,33 @@ async def log_from_slack(
     if logged.stored:
         await refresh(runtime, team_id, decision.id, FAILURE_KEYS)
     return logged.decision, logged.stored, logged.duplicates
+
+
+async def log_thread_mention(
+    runtime: Runtime,
+    *,
+    team_id: str,
+    event_id: str,
+    channel_id: str,
+    thread_ts: str,
+    user_id: str,
+    failure: ParsedFailure,
+) -> tuple[bool, Logged | None]:
+    """A failure mentioned in a thread, categorised offline: claimed, found and saved in one
+    transaction (``failure_logging.save_thread_mention``), then the tally refreshed."""
+    first_time, logged = await runtime.call(
+        failure_logging.save_thread_mention,
+        team_id=team_id,
+        event_id=event_id,
+        channel_id=channel_id,
+        thread_ts=thread_ts,
+        user_id=user_id,
+        failures=failure_logging.categorise_offline([failure]),
+    )
+    if logged is not None and logged.stored:
+        assert logged.decision.id is not None
+        await refresh(runtime, team_id, logged.decision.id, FAILURE_KEYS)
+    return first_time, logged
 
 
 def skipped_text(duplicates: int) -> str:

@@ -21,7 +21,7 @@ from bot.llm.tasks import BATCH_SIZE, categorise_batch
 from bot.services import guards
 from bot.services.review_routine import queue_revisit_check
 from storage.models import Decision, FailureExample, utcnow
-from storage.repositories import failure_repo
+from storage.repositories import decision_repo, event_repo, failure_repo
 from storage.repositories.usage_repo import add_usage
 
 log = logging.getLogger("ragft")
@@ -138,37 +138,72 @@ async def save_failures(
             )
         else:
             decision = await guards.in_channel(session, team_id, channel_id, decision_id)
-        await add_usage(
-            session=session,
-            team_id=team_id,
-            decision_id=decision_id,
-            prompt_tokens=sum(item.prompt_tokens for item in failures),
-            completion_tokens=sum(item.completion_tokens for item in failures),
+        return await _save_in(session, decision, user_id, failures, source, at)
+
+
+async def save_thread_mention(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    event_id: str,
+    channel_id: str,
+    thread_ts: str,
+    user_id: str,
+    failures: list[Categorised],
+) -> tuple[bool, Logged | None]:
+    """A failure mentioned in a thread, in one transaction: claim the Slack event id (False
+    for a retry or replay: nothing saved), find the decision whose thread it is (None: not a
+    decision's thread), and save. A save that fails leaves the event unclaimed, so Slack's
+    retry of it is not dropped."""
+    async with session.begin():
+        if not await event_repo.claim_event(session=session, team_id=team_id, event_id=event_id):
+            return False, None
+        decision = await decision_repo.get_decision_by_thread(
+            session=session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts
         )
-        stored = await failure_repo.add_failures(
-            session=session,
-            team_id=team_id,
-            decision_id=decision_id,
-            logged_by=user_id,
-            at=at,
-            failures=[
-                failure_repo.NewFailure(
-                    explanation=item.failure.explanation,
-                    output=item.failure.output,
-                    permalink=item.failure.permalink,
-                    category=item.category,
-                    category_source=item.source,
-                    rationale=item.rationale,
-                    source=source,
-                    external_id=item.external_id,
-                )
-                for item in failures
-            ],
-        )
-        if stored.added:
-            await queue_revisit_check(session=session, decision=decision, now=at or utcnow())
-        kept = [item for i, item in enumerate(failures) if i in stored.indexes]
-        return Logged(decision=decision, stored=kept, duplicates=stored.duplicates)
+        if decision is None:
+            return True, None
+        guards.require_loggable(decision)
+        return True, await _save_in(session, decision, user_id, failures)
+
+
+async def _save_in(
+    session: AsyncSession,
+    decision: Decision,
+    user_id: str,
+    failures: list[Categorised],
+    source: FailureSource = FailureSource.SLACK,
+    at: datetime | None = None,
+) -> Logged:
+    assert decision.id is not None
+    scope = {"session": session, "team_id": decision.team_id, "decision_id": decision.id}
+    await add_usage(
+        **scope,
+        prompt_tokens=sum(item.prompt_tokens for item in failures),
+        completion_tokens=sum(item.completion_tokens for item in failures),
+    )
+    stored = await failure_repo.add_failures(
+        **scope,
+        logged_by=user_id,
+        at=at,
+        failures=[
+            failure_repo.NewFailure(
+                explanation=item.failure.explanation,
+                output=item.failure.output,
+                permalink=item.failure.permalink,
+                category=item.category,
+                category_source=item.source,
+                rationale=item.rationale,
+                source=source,
+                external_id=item.external_id,
+            )
+            for item in failures
+        ],
+    )
+    if stored.added:
+        await queue_revisit_check(session=session, decision=decision, now=at or utcnow())
+    kept = [item for i, item in enumerate(failures) if i in stored.indexes]
+    return Logged(decision=decision, stored=kept, duplicates=stored.duplicates)
 
 
 async def correct_failure(

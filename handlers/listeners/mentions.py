@@ -14,8 +14,9 @@ from bot.domain.failure_lines import ParsedFailure, parse_failure_line
 from bot.domain.markup import to_plain
 from bot.domain.questions import FAILURE_CATEGORY_LABELS
 from bot.services import decision_records
+from bot.services.failure_logging import Categorised
 from handlers import payloads
-from handlers.failure_intake import log_from_slack, skipped_text
+from handlers.failure_intake import log_from_slack, log_thread_mention, skipped_text
 from handlers.runtime import Runtime, runtime_of
 from handlers.ui.mrkdwn import safe
 
@@ -65,6 +66,25 @@ async def app_mention(body: dict[str, Any], context: AsyncBoltContext) -> None:
     if mention is None:
         return
     rt = runtime_of(context)
+    why = failure_text(mention.text)
+    parsed = parse_failure_line(why) if why else None
+    if parsed is not None and mention.thread_ts and rt.llm is None:
+        # Categorised at once: claimed, found and saved in one transaction.
+        first_time, logged = await log_thread_mention(
+            rt,
+            team_id=mention.team_id,
+            event_id=mention.event_id,
+            channel_id=mention.channel,
+            thread_ts=mention.thread_ts,
+            user_id=mention.user,
+            failure=await _with_permalink(rt.client, mention, parsed),
+        )
+        if first_time and logged is None:
+            await _tell(rt.client, mention, NOT_A_DECISION)
+        elif logged is not None:
+            await _confirm(rt.client, mention, logged.stored, logged.duplicates)
+        return
+    # Otherwise claim the event first: a model's categorising shows in the thread, so only once.
     async with rt.sessions() as session:
         first_time, decision = await decision_records.claim_thread_event(
             session=session,
@@ -78,8 +98,6 @@ async def app_mention(body: dict[str, Any], context: AsyncBoltContext) -> None:
     if decision is None or decision.id is None:
         await _tell(rt.client, mention, NOT_A_DECISION)
         return
-    why = failure_text(mention.text)
-    parsed = parse_failure_line(why) if why else None
     if parsed is None:
         await _tell(rt.client, mention, HINT)
         return
@@ -93,13 +111,20 @@ async def app_mention(body: dict[str, Any], context: AsyncBoltContext) -> None:
         failures=[parsed],
         found=decision,
     )
+    await _confirm(rt.client, mention, stored, duplicates)
+
+
+async def _confirm(
+    client: AsyncWebClient, mention: payloads.Mention, stored: list[Categorised], duplicates: int
+) -> None:
+    """Mark the mention logged and tell its author the category, or that it was logged before."""
     if not stored:
-        await _tell(rt.client, mention, f"Already logged: {skipped_text(duplicates)}")
+        await _tell(client, mention, f"Already logged: {skipped_text(duplicates)}")
         return
     [item] = stored
-    await rt.client.reactions_add(channel=mention.channel, timestamp=mention.ts, name="memo")
+    await client.reactions_add(channel=mention.channel, timestamp=mention.ts, name="memo")
     label = FAILURE_CATEGORY_LABELS[item.category].lower()
-    await _tell(rt.client, mention, f"Logged as *{label}*: {safe(item.rationale, 500)}")
+    await _tell(client, mention, f"Logged as *{label}*: {safe(item.rationale, 500)}")
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
