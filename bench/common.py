@@ -311,6 +311,22 @@ class LoadResult:
     def of(self, kind: str) -> list[float]:
         return [t for t, k in zip(self.latencies, self.kinds, strict=True) if k == kind]
 
+    async def post(
+        self, http: aiohttp.ClientSession, base: str, index: int, kind: str, signed: Signed
+    ) -> None:
+        """Send request ``index`` and record its ack."""
+        body, headers = signed
+        sent_at = time.time()
+        begin = time.perf_counter()
+        async with http.post(f"{base}/slack/events", data=body, headers=headers) as r:
+            await r.read()
+        self.latencies.append(time.perf_counter() - begin)
+        self.kinds.append(kind)
+        self.order.append(index)
+        self.sent_at.append(sent_at)
+        self.status_of.append(r.status)
+        self.statuses[r.status] = self.statuses.get(r.status, 0) + 1
+
 
 async def fire(base: str, requests: Sequence[tuple[str, Signed]], concurrency: int) -> LoadResult:
     """POST each ``(kind, signed request)`` to ``base``/slack/events, ``concurrency`` at a time
@@ -326,19 +342,10 @@ async def fire(base: str, requests: Sequence[tuple[str, Signed]], concurrency: i
         async def worker() -> None:
             while True:
                 try:
-                    index, (kind, (body, headers)) = queue.get_nowait()
+                    index, (kind, signed) = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                sent_at = time.time()
-                begin = time.perf_counter()
-                async with http.post(f"{base}/slack/events", data=body, headers=headers) as r:
-                    await r.read()
-                result.latencies.append(time.perf_counter() - begin)
-                result.kinds.append(kind)
-                result.order.append(index)
-                result.sent_at.append(sent_at)
-                result.status_of.append(r.status)
-                result.statuses[r.status] = result.statuses.get(r.status, 0) + 1
+                await result.post(http, base, index, kind, signed)
 
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))

@@ -59,17 +59,7 @@ async def fire_paced(
         async def send(index: int, kind: str, signed: Signed, at: float) -> None:
             await asyncio.sleep(max(0.0, at - time.perf_counter()))
             late.append(time.perf_counter() - at)
-            body, headers = signed
-            sent_at = time.time()
-            begin = time.perf_counter()
-            async with http.post(f"{base}/slack/events", data=body, headers=headers) as r:
-                await r.read()
-            result.latencies.append(time.perf_counter() - begin)
-            result.kinds.append(kind)
-            result.order.append(index)
-            result.sent_at.append(sent_at)
-            result.status_of.append(r.status)
-            result.statuses[r.status] = result.statuses.get(r.status, 0) + 1
+            await result.post(http, base, index, kind, signed)
 
         began = time.perf_counter() + 0.1  # every send is scheduled before the first is due
         await asyncio.gather(
