@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlmodel import select
 
 from handlers.ui.ids import ActionId, CallbackId, InputId, pack
@@ -215,6 +216,47 @@ async def test_failures_from_thread_mentions_count_once_even_when_retried(slack)
     chatter = signing.app_mention(text="<@U0BOT00001> thoughts?", thread_ts=thread_ts, user_id=SAM)
     await slack.event(chatter, event_id="Ev0CHAT1")
     assert "fail:" in slack.ephemerals(SAM)[-1]["text"]
+
+
+async def test_a_mention_whose_save_failed_is_logged_when_slack_retries_it(slack):
+    """The database refuses the first delivery's save (a trigger stands in for a disk or
+    connection failure); Slack's retry of the same event must not be dropped as a duplicate."""
+    decision_id = await start(slack)
+    thread_ts = (await slack.decision()).thread_ts
+    postgres = slack.sessions.kw["bind"].dialect.name == "postgresql"
+    refuse = (
+        [
+            "CREATE FUNCTION refuse_failures() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'disk full'; END $$",
+            "CREATE TRIGGER refuse BEFORE INSERT ON failureexample "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_failures()",
+        ]
+        if postgres
+        else [
+            "CREATE TRIGGER refuse BEFORE INSERT ON failureexample "
+            "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        ]
+    )
+    async with slack.sessions() as session, session.begin():
+        for statement in refuse:
+            await session.exec(sa.text(statement))
+    mention = signing.app_mention(
+        text="<@U0BOT00001> fail: it quoted last year's prices", thread_ts=thread_ts, user_id=SAM
+    )
+    assert (await slack.event(mention, event_id="Ev0SAVE1")).status_code == 200
+    await slack.idle()
+    assert "Knowledge* 0" in text_of(await slack.message_of("failures", decision_id))
+
+    async with slack.sessions() as session, session.begin():
+        await session.exec(
+            sa.text("DROP TRIGGER refuse ON failureexample" if postgres else "DROP TRIGGER refuse")
+        )
+    await slack.event(mention, event_id="Ev0SAVE1", retry_num=1)
+
+    q3 = text_of(await slack.message_of("failures", decision_id))
+    assert "(*Knowledge* 1 · *Behavior* 0)" in q3
+    assert "Logged as *knowledge*" in slack.ephemerals(SAM)[-1]["text"]
+    assert len(slack.fake.calls_to("reactions.add")) == 1
 
 
 async def test_owners_and_labeled_examples_show_gaps_until_filled(slack):
