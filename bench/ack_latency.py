@@ -155,6 +155,17 @@ async def prepare(fake: FakeSlackProcess, servers: list[Server]) -> dict[str, Ta
     return targets
 
 
+def clicks_of(result: LoadResult, meta: list[Meta]) -> list[Click]:
+    """The answer clicks of a load (``build``'s ``meta``), each as sent and acked."""
+    return [
+        Click(sent_at, *info, status)
+        for index, sent_at, status in zip(
+            result.order, result.sent_at, result.status_of, strict=True
+        )
+        if (info := meta[index]) is not None
+    ]
+
+
 async def load(
     fake: FakeSlackProcess, target: Target, level: int, count: int, tag: int, watch: bool
 ) -> tuple[LoadResult, dict[str, Any]]:
@@ -168,13 +179,7 @@ async def load(
         cpu1 = cpu_seconds(server.pid)
         await settle(fake, pids=[server.pid])
         if watch and server.database_url:
-            clicks = [
-                Click(sent_at, *info, status)
-                for index, sent_at, status in zip(
-                    result.order, result.sent_at, result.status_of, strict=True
-                )
-                if (info := meta[index]) is not None
-            ]
+            clicks = clicks_of(result, meta)
             target.clicks += clicks
             target.updates += await shown(fake, http, server.database_url, clicks, since)
         cpu2 = cpu_seconds(server.pid)

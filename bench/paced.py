@@ -82,13 +82,7 @@ async def load(
         result, late = await fire_paced(server.base, requests, rate)
         cpu1 = cpu_seconds(server.pid)
         await settle(fake, pids=[server.pid])
-        clicks = [
-            Click(sent_at, *info, status)
-            for index, sent_at, status in zip(
-                result.order, result.sent_at, result.status_of, strict=True
-            )
-            if (info := meta[index]) is not None
-        ]
+        clicks = ack_latency.clicks_of(result, meta)
         updates: list[dict[str, Any]] = []
         if server.database_url:
             updates = await ack_latency.shown(fake, http, server.database_url, clicks, since)
