@@ -17,8 +17,9 @@ async def post_thread(runtime: Runtime, state: DecisionState) -> None:
     """Post the root message and the four questions under it, and remember their ts.
 
     If the root can't be posted, nobody can ever answer the decision, so it is archived (hidden
-    from list and status) before the error goes on to the user. A burst of ``/ragft`` queues
-    here (``Runtime.thread_posts``), so it can't crowd out the clicks' refreshes.
+    from list and status) before the error goes on to the user. At most ``THREAD_POSTS`` threads
+    are posted at once (``Runtime.thread_posts``), queued ones and re-runs together, so a burst
+    of ``/ragft`` (handlers/thread_queue.py) can't crowd out the clicks' refreshes.
     """
     try:
         async with runtime.thread_posts:
