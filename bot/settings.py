@@ -19,7 +19,9 @@ _SCHEME_REWRITES = {
     "postgres": "postgresql+psycopg",
     "postgresql": "postgresql+psycopg",
 }
-_ACCEPTED_SCHEMES = {"sqlite+aiosqlite", "postgresql+psycopg", "postgresql+asyncpg"}
+_ACCEPTED_SCHEMES = {"sqlite+aiosqlite", "postgresql+psycopg"}
+"""The drivers ragft installs and is tested on (another, ``postgresql+asyncpg`` say, would fail
+at the first connection with an import error, or take different URL options)."""
 
 
 class ConfigError(Exception):

@@ -207,9 +207,12 @@ def test_db_upgrade_accepts_platform_style_urls(empty_db_url: str, tmp_path: Pat
     assert "revision" in result.stdout
 
 
-def test_bad_database_url_is_one_clear_line(tmp_path: Path):
-    result = run("db", "upgrade", env={"DATABASE_URL": "mysql://root@localhost/x"}, cwd=tmp_path)
-    assert_one_line_error(result, "DATABASE_URL")
+@pytest.mark.parametrize(
+    "url", ["mysql://root@localhost/x", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"]
+)
+def test_bad_database_url_is_one_clear_line(tmp_path: Path, url: str):
+    result = run("db", "upgrade", env={"DATABASE_URL": url}, cwd=tmp_path)
+    assert_one_line_error(result, "DATABASE_URL", "unsupported scheme")
 
 
 def test_settings_errors_list_every_bad_value_and_never_print_secrets(tmp_path: Path):
