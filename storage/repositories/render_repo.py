@@ -2,17 +2,22 @@
 the one process updating it. Keyword-only, scoped by ``team_id`` (but ``abandoned``, the bot's
 own recovery across workspaces); callers own the transaction.
 
-Each step is one or two Core statements (this runs after every click). A claim is one
+Each step is one or two Core statements (this runs after every click). Rows are passed as
+executemany parameters, never as a multi-row ``.values([...])``: SQLAlchemy can't cache the
+compiled form of that, so it would be compiled again on every call. A claim is one
 ``UPDATE … WHERE`` the lease is free ``… RETURNING``: on PostgreSQL a concurrent claim waits
 for the row and re-checks the condition, so two processes never both hold a message.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -64,14 +69,11 @@ async def claim(
     missing = rest - recorded
     if missing:  # never recorded (a message posted before versions were kept): a fresh row
         await session.exec(  # type: ignore[call-overload]
-            insert_for(session, MessageRender)
-            .values(
-                [
-                    {"team_id": team_id, "decision_id": decision_id, "message_key": key}
-                    for key in sorted(missing)
-                ]
-            )
-            .on_conflict_do_nothing()
+            insert_for(session, MessageRender).on_conflict_do_nothing(),
+            params=[
+                {"team_id": team_id, "decision_id": decision_id, "message_key": key}
+                for key in sorted(missing)
+            ],
         )
         claimed |= await _take(session, team_id, decision_id, missing, holder, now, lease)
     return claimed, rest - claimed.keys()
@@ -122,18 +124,23 @@ async def record_shown(
     *, session: AsyncSession, team_id: str, decision_id: int, shown: Mapping[str, int]
 ) -> None:
     """Messages just posted, showing ``shown[key]``."""
-    insert = insert_for(session, MessageRender).values(
-        [
+    await session.exec(  # type: ignore[call-overload]
+        _record_shown(session.get_bind().dialect.name),
+        params=[
             {"team_id": team_id, "decision_id": decision_id, "message_key": key, "sent_version": v}
             for key, v in sorted(shown.items())
-        ]
+        ],
     )
+
+
+@functools.cache
+def _record_shown(dialect: str) -> sa.Insert:
+    """Built once per dialect: ``excluded`` alone costs a copy of every column each time."""
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(MessageRender)
     newer = insert.excluded.sent_version
-    await session.exec(  # type: ignore[call-overload]
-        insert.on_conflict_do_update(
-            index_elements=["decision_id", "message_key"],
-            set_={"sent_version": sa.case((newer > _sent, newer), else_=_sent)},
-        )
+    return insert.on_conflict_do_update(
+        index_elements=["decision_id", "message_key"],
+        set_={"sent_version": sa.case((newer > _sent, newer), else_=_sent)},
     )
 
 
