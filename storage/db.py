@@ -122,5 +122,10 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 def insert_for(session: AsyncSession, table: type) -> Any:
     """An INSERT with the session's dialect's ON CONFLICT support."""
-    dialect = session.get_bind().dialect.name
+    return dialect_insert(session.get_bind().dialect.name, table)
+
+
+def dialect_insert(dialect: str, table: type) -> Any:
+    """An INSERT with this dialect's ON CONFLICT support: for statements a repository builds
+    once per dialect (building ``excluded`` copies every column of the table)."""
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)

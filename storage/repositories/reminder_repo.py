@@ -11,6 +11,7 @@ the same reason as the claim.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.lifecycle import ReminderStatus
-from storage.db import insert_for
+from storage.db import dialect_insert
 from storage.models import Decision, Reminder
 
 LEASE = timedelta(minutes=10)
@@ -57,36 +58,43 @@ async def schedule(
     ``replace``: an existing pending one is moved to ``due_at`` (and its retry state reset);
     otherwise an existing one is left as it is.
     """
-    statement = insert_for(session, Reminder).values(
-        team_id=team_id,
-        decision_id=decision_id,
-        kind=kind,
-        due_at=due_at,
-        status=ReminderStatus.PENDING,
-        attempts=0,
-        payload=payload or {},
+    await session.exec(  # type: ignore[call-overload]
+        _schedule(session.get_bind().dialect.name, replace),
+        params={
+            "team_id": team_id,
+            "decision_id": decision_id,
+            "kind": kind,
+            "due_at": due_at,
+            "status": ReminderStatus.PENDING,
+            "attempts": 0,
+            "payload": payload or {},
+        },
     )
+
+
+@functools.cache
+def _schedule(dialect: str, replace: bool) -> Any:
+    """``schedule``'s INSERT, built once per dialect (it runs for every new decision)."""
+    insert = dialect_insert(dialect, Reminder)
     target = {
         "index_elements": ["decision_id", "kind"],
         # A literal, not a parameter: PostgreSQL must match it to the partial index's predicate
         # even in a prepared (generic) plan.
         "index_where": text("status = 'pending'"),
     }
-    if replace:
-        statement = statement.on_conflict_do_update(
-            **target,
-            set_={
-                "due_at": due_at,
-                "payload": payload or {},
-                "attempts": 0,
-                "last_error": None,
-                "claimed_by": None,
-                "claimed_at": None,
-            },
-        )
-    else:
-        statement = statement.on_conflict_do_nothing(**target)
-    await session.exec(statement)
+    if not replace:
+        return insert.on_conflict_do_nothing(**target)
+    return insert.on_conflict_do_update(
+        **target,
+        set_={
+            "due_at": insert.excluded.due_at,
+            "payload": insert.excluded.payload,
+            "attempts": 0,
+            "last_error": None,
+            "claimed_by": None,
+            "claimed_at": None,
+        },
+    )
 
 
 async def pending(

@@ -16,12 +16,10 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import insert_for
+from storage.db import dialect_insert, insert_for
 from storage.models import Decision, MessageRender
 
 _key = col(MessageRender.message_key)
@@ -136,7 +134,7 @@ async def record_shown(
 @functools.cache
 def _record_shown(dialect: str) -> sa.Insert:
     """Built once per dialect: ``excluded`` alone costs a copy of every column each time."""
-    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(MessageRender)
+    insert = dialect_insert(dialect, MessageRender)
     newer = insert.excluded.sent_version
     return insert.on_conflict_do_update(
         index_elements=["decision_id", "message_key"],
