@@ -130,14 +130,14 @@ async def save_message_ts(
     these messages (the save holds the decision row until its commit, and on PostgreSQL a write
     bumps the version by updating that row as it commits)."""
     async with session.begin():
-        saved = await message_ts_repo.add_message_ts(
+        version = await message_ts_repo.add_message_ts(
             session=session,
             team_id=team_id,
             decision_id=decision_id,
             posted=posted,
             thread_ts=thread_ts,
         )
-        if not saved:
+        if version is None:
             raise NotFound(f"There's no decision #{decision_id} in this workspace.")
         if shown_version is not None:
             await render_repo.record_shown(
@@ -146,9 +146,7 @@ async def save_message_ts(
                 decision_id=decision_id,
                 shown=dict.fromkeys(posted, shown_version),
             )
-        return await render_repo.decision_version(
-            session=session, team_id=team_id, decision_id=decision_id
-        )
+        return version  # read by the UPDATE, under the row lock this save holds to its commit
 
 
 async def archive_orphan(*, session: AsyncSession, team_id: str, decision_id: int) -> None:

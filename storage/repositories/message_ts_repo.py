@@ -35,9 +35,9 @@ async def add_message_ts(
     decision_id: int,
     posted: dict[str, str],
     thread_ts: str | None = None,
-) -> bool:
-    """Merge ``posted`` into the decision's message ts (and set ``thread_ts`` if given). False:
-    no such decision in this team."""
+) -> int | None:
+    """Merge ``posted`` into the decision's message ts (and set ``thread_ts`` if given); the
+    decision's version (this write doesn't bump it), or None: no such decision in this team."""
     values: dict[str, Any] = {"message_ts": _merged(session, posted)}
     if thread_ts:
         values["thread_ts"] = thread_ts
@@ -45,6 +45,7 @@ async def add_message_ts(
         sa.update(Decision)
         .where(Decision.team_id == team_id, Decision.id == decision_id)  # type: ignore[arg-type]
         .values(**values)
+        .returning(Decision.version)
         .execution_options(synchronize_session=False)
     )
-    return (await session.exec(statement)).rowcount == 1
+    return (await session.exec(statement)).scalar_one_or_none()  # type: ignore[call-overload]
