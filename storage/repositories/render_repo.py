@@ -28,17 +28,43 @@ _by = col(MessageRender.leased_by)
 _until = col(MessageRender.leased_until)
 
 
-def _of(team_id: str, decision_id: int, keys: Collection[str]) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        col(MessageRender.team_id) == team_id,
-        col(MessageRender.decision_id) == decision_id,
-        _key.in_(sorted(keys)),
+_OF = sa.and_(
+    col(MessageRender.team_id) == sa.bindparam("of_team"),
+    col(MessageRender.decision_id) == sa.bindparam("of_decision"),
+    _key.in_(sa.bindparam("of_keys", expanding=True)),
+)
+"""These messages of this decision; the parameters from ``_of``. The statements that run on
+every round of updates are built once, here: building them per call cost as much CPU as
+running them."""
+
+
+def _of(team_id: str, decision_id: int, keys: Collection[str]) -> dict[str, object]:
+    return {"of_team": team_id, "of_decision": decision_id, "of_keys": sorted(keys)}
+
+
+_VERSION = select(Decision.version).where(
+    Decision.team_id == sa.bindparam("of_team"), Decision.id == sa.bindparam("of_decision")
+)
+_TAKE = (
+    sa.update(MessageRender)
+    .where(
+        _OF,
+        sa.or_(
+            _by.is_(None),
+            _by == sa.bindparam("holder"),
+            _until.is_(None),
+            _until < sa.bindparam("now"),
+        ),
     )
+    .values(leased_by=sa.bindparam("holder"), leased_until=sa.bindparam("until"))
+    .returning(_key, _sent)
+)
+_RECORDED = sa.select(_key).where(_OF)
 
 
 async def decision_version(*, session: AsyncSession, team_id: str, decision_id: int) -> int | None:
-    query = select(Decision.version).where(Decision.team_id == team_id, Decision.id == decision_id)
-    return (await session.exec(query)).first()
+    params = {"of_team": team_id, "of_decision": decision_id}
+    return (await session.exec(_VERSION, params=params)).first()  # type: ignore[call-overload]
 
 
 async def claim(
@@ -60,7 +86,7 @@ async def claim(
     recorded = set(
         (
             await session.exec(  # type: ignore[call-overload]
-                sa.select(_key).where(_of(team_id, decision_id, rest))
+                _RECORDED, params=_of(team_id, decision_id, rest)
             )
         ).all()
     )
@@ -86,12 +112,9 @@ async def _take(
     now: datetime,
     lease: timedelta,
 ) -> dict[str, int]:
-    free = sa.or_(_by.is_(None), _by == holder, _until.is_(None), _until < now)
+    params = {**_of(team_id, decision_id, keys), "holder": holder, "now": now}
     taken = await session.exec(  # type: ignore[call-overload]
-        sa.update(MessageRender)
-        .where(_of(team_id, decision_id, keys), free)
-        .values(leased_by=holder, leased_until=now + lease)
-        .returning(_key, _sent)
+        _TAKE, params={**params, "until": now + lease}
     )
     return dict(taken.all())
 
@@ -107,15 +130,21 @@ async def release(
 ) -> None:
     """Hand back ``holder``'s leases on ``keys`` (not ones its expired lease lost to another
     process); ``shown`` records the version each message now shows, never lowering it."""
+    params = {**_of(team_id, decision_id, keys), "holder": holder}
+    for i, (key, version) in enumerate(sorted(shown.items())):
+        params[f"key_{i}"], params[f"shown_{i}"] = key, version
+    await session.exec(_release(len(shown)), params=params)  # type: ignore[call-overload]
+
+
+@functools.cache
+def _release(shown: int) -> sa.Update:
+    """``release`` for ``shown`` messages recorded (``key_i`` shows ``shown_i``)."""
     values: dict[str, object] = {"leased_by": None, "leased_until": None}
     if shown:
-        new = sa.case(dict(shown), value=_key, else_=_sent)
+        whens = [(sa.bindparam(f"key_{i}"), sa.bindparam(f"shown_{i}")) for i in range(shown)]
+        new = sa.case(*whens, value=_key, else_=_sent)
         values["sent_version"] = sa.case((new > _sent, new), else_=_sent)
-    await session.exec(  # type: ignore[call-overload]
-        sa.update(MessageRender)
-        .where(_of(team_id, decision_id, keys), _by == holder)
-        .values(values)
-    )
+    return sa.update(MessageRender).where(_OF, _by == sa.bindparam("holder")).values(values)
 
 
 async def record_shown(
@@ -163,6 +192,7 @@ async def drop_ended(
     """Clear the leases on ``keys`` that ended before ``now`` (never a live one)."""
     await session.exec(  # type: ignore[call-overload]
         sa.update(MessageRender)
-        .where(_of(team_id, decision_id, keys), _by.is_not(None), _until < now)
-        .values(leased_by=None, leased_until=None)
+        .where(_OF, _by.is_not(None), _until < sa.bindparam("now"))
+        .values(leased_by=None, leased_until=None),
+        params={**_of(team_id, decision_id, keys), "now": now},
     )
