@@ -199,13 +199,20 @@ def refuses_new_connections(server: Serve) -> None:
         httpx.get(f"{server.base}/healthz", timeout=1)
 
 
+def wait_for_a_post(fake: FakeSlack, after: int) -> None:
+    """Until more than ``after`` ``chat.postMessage`` have arrived: ``arrived`` also counts the
+    set-up's posts (``clear`` keeps them), so ``>= 1`` passed before the sweep had begun."""
+    wait_until(lambda: fake.arrived("chat.postMessage") > after, "the review to be posting")
+
+
 def signalled_mid_sweep(fake, db_url, serving, *, socket_mode: bool, sig=signal.SIGTERM):
     """Start a server whose first sweep is stuck posting a review, signal it, and check that it
     exited 0 in time and handed the review back. Returns the decision."""
     decision, review_id = due_review(fake, db_url)
     fake.slow("chat.postMessage", 60)  # Slack takes a minute: the sweep is in progress
+    posts = fake.arrived("chat.postMessage")
     server = serving(socket_mode=socket_mode)
-    wait_until(lambda: fake.arrived("chat.postMessage") >= 1, "the review to be posting")
+    wait_for_a_post(fake, posts)
     held = reminder(db_url, review_id)
     assert held.status == "pending" and held.claimed_by and held.attempts == 1
 
@@ -251,8 +258,9 @@ def test_sigint_stops_the_http_server_the_same_way(fake_slack, db_url, serving):
 def test_a_second_signal_stops_at_once_and_still_hands_the_review_back(fake_slack, db_url, serving):
     decision, review_id = due_review(fake_slack, db_url)
     fake_slack.slow("chat.postMessage", 60)
+    posts = fake_slack.arrived("chat.postMessage")
     server = serving()
-    wait_until(lambda: fake_slack.arrived("chat.postMessage") >= 1, "the review to be posting")
+    wait_for_a_post(fake_slack, posts)
     server.send(signal.SIGINT)
     time.sleep(0.5)
     server.send(signal.SIGINT)  # Ctrl+C again: no waiting for the stuck post
