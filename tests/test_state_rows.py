@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import decision_records
@@ -16,6 +18,7 @@ from storage.repositories import (
     decision_repo,
     failure_repo,
     message_ts_repo,
+    render_repo,
     state_rows_repo,
 )
 
@@ -112,3 +115,37 @@ async def test_saving_posted_ts_merges_and_a_concurrent_save_loses_nothing(
             await decision_records.save_message_ts(
                 session=session, team_id=OTHER, decision_id=decision_id, posted={"x": "1"}
             )
+
+
+async def test_a_claim_on_messages_another_process_holds_only_looks(
+    engine: AsyncEngine, sessions: async_sessionmaker
+):
+    """Recorded messages held elsewhere are left alone: the claim's UPDATE and one look at which
+    are recorded, not the INSERT for unrecorded ones and a second UPDATE."""
+    keys = {"root", "problem_type"}
+    async with sessions() as session, session.begin():
+        decision_id = await _decision(session)
+        scope = {"session": session, "team_id": TEAM, "decision_id": decision_id}
+        await render_repo.record_shown(**scope, shown=dict.fromkeys(keys, 1))
+    now, lease = datetime.now(UTC), timedelta(seconds=60)
+    async with sessions() as session, session.begin():
+        scope = {"session": session, "team_id": TEAM, "decision_id": decision_id}
+        claimed, busy = await render_repo.claim(
+            **scope, keys=keys, holder="replica-a", now=now, lease=lease
+        )
+    assert claimed == dict.fromkeys(keys, 1) and busy == set()
+
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, sql, ...)
+    event.listen(engine.sync_engine, "before_cursor_execute", listener)
+    try:
+        async with sessions() as session, session.begin():
+            scope = {"session": session, "team_id": TEAM, "decision_id": decision_id}
+            claimed, busy = await render_repo.claim(
+                **scope, keys=keys, holder="replica-b", now=now, lease=lease
+            )
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", listener)
+    assert claimed == {} and busy == keys
+    made = [sql.split()[0] for sql in statements if not sql.startswith(("BEGIN", "COMMIT"))]
+    assert made == ["UPDATE", "SELECT"], statements

@@ -33,9 +33,9 @@ _OF = sa.and_(
     col(MessageRender.decision_id) == sa.bindparam("of_decision"),
     _key.in_(sa.bindparam("of_keys", expanding=True)),
 )
-"""These messages of this decision; the parameters from ``_of``. The statements that run on
-every round of updates are built once, here: building them per call cost as much CPU as
-running them."""
+"""These messages of this decision; the parameters from ``_of``. The statements every round
+of updates runs are built once (here, and ``_release`` once per number of messages): building
+them per call cost as much CPU as running them."""
 
 
 def _of(team_id: str, decision_id: int, keys: Collection[str]) -> dict[str, object]:
@@ -58,6 +58,7 @@ _TAKE = (
     )
     .values(leased_by=sa.bindparam("holder"), leased_until=sa.bindparam("until"))
     .returning(_key, _sent)
+    .execution_options(synchronize_session=False)  # no MessageRender is ever loaded
 )
 _RECORDED = sa.select(_key).where(_OF)
 
@@ -88,7 +89,9 @@ async def claim(
             await session.exec(  # type: ignore[call-overload]
                 _RECORDED, params=_of(team_id, decision_id, rest)
             )
-        ).all()
+        )
+        .scalars()
+        .all()
     )
     missing = rest - recorded
     if missing:  # never recorded (a message posted before versions were kept): a fresh row
@@ -144,7 +147,12 @@ def _release(shown: int) -> sa.Update:
         whens = [(sa.bindparam(f"key_{i}"), sa.bindparam(f"shown_{i}")) for i in range(shown)]
         new = sa.case(*whens, value=_key, else_=_sent)
         values["sent_version"] = sa.case((new > _sent, new), else_=_sent)
-    return sa.update(MessageRender).where(_OF, _by == sa.bindparam("holder")).values(values)
+    return (
+        sa.update(MessageRender)
+        .where(_OF, _by == sa.bindparam("holder"))
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def record_shown(
@@ -193,6 +201,7 @@ async def drop_ended(
     await session.exec(  # type: ignore[call-overload]
         sa.update(MessageRender)
         .where(_OF, _by.is_not(None), _until < sa.bindparam("now"))
-        .values(leased_by=None, leased_until=None),
+        .values(leased_by=None, leased_until=None)
+        .execution_options(synchronize_session=False),
         params={**_of(team_id, decision_id, keys), "now": now},
     )
