@@ -149,3 +149,41 @@ async def test_a_claim_on_messages_another_process_holds_only_looks(
     assert claimed == {} and busy == keys
     made = [sql.split()[0] for sql in statements if not sql.startswith(("BEGIN", "COMMIT"))]
     assert made == ["UPDATE", "SELECT"], statements
+
+
+async def test_a_threads_decision_is_found_through_its_index(
+    engine: AsyncEngine, sessions: async_sessionmaker
+):
+    """Every mention looks its thread's decision up: by an index on team, channel and thread,
+    not by reading every decision the channel ever had."""
+    async with sessions() as session, session.begin():
+        for n in range(30):
+            decision_id = await _decision(session)
+            await message_ts_repo.add_message_ts(
+                session=session,
+                team_id=TEAM,
+                decision_id=decision_id,
+                posted={"root": f"1700000000.{n:06d}"},
+                thread_ts=f"1700000000.{n:06d}",
+            )
+    statements: list[tuple[str, object]] = []
+    listener = lambda *args: statements.append((args[2], args[3]))  # noqa: E731
+    event.listen(engine.sync_engine, "before_cursor_execute", listener)
+    try:
+        async with sessions() as session, session.begin():
+            found = await decision_repo.get_decision_by_thread(
+                session=session, team_id=TEAM, channel_id="C1", thread_ts="1700000000.000007"
+            )
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", listener)
+    assert found is not None and found.thread_ts == "1700000000.000007"
+    [(sql, params)] = [(sql, p) for sql, p in statements if sql.lstrip().startswith("SELECT")]
+    async with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            rows = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(row[-1]) for row in rows)
+        else:  # PostgreSQL would scan 30 rows whatever the indexes: ask it not to
+            await connection.exec_driver_sql("SET enable_seqscan = off")
+            rows = await connection.exec_driver_sql(f"EXPLAIN {sql}", params)
+            plan = " ".join(str(row[0]) for row in rows)
+    assert "ix_decision_thread" in plan, plan
