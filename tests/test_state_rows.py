@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -117,6 +119,21 @@ async def test_saving_posted_ts_merges_and_a_concurrent_save_loses_nothing(
             )
 
 
+@contextlib.contextmanager
+def statements_of(engine: AsyncEngine) -> Iterator[list[tuple[str, object]]]:
+    """The ``(sql, parameters)`` the engine sends while the block runs."""
+    sent: list[tuple[str, object]] = []
+
+    def record(_connection, _cursor, sql: str, parameters: object, *_rest) -> None:
+        sent.append((sql, parameters))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
 async def test_a_claim_on_messages_another_process_holds_only_looks(
     engine: AsyncEngine, sessions: async_sessionmaker
 ):
@@ -135,19 +152,14 @@ async def test_a_claim_on_messages_another_process_holds_only_looks(
         )
     assert claimed == dict.fromkeys(keys, 1) and busy == set()
 
-    statements: list[str] = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, sql, ...)
-    event.listen(engine.sync_engine, "before_cursor_execute", listener)
-    try:
+    with statements_of(engine) as statements:
         async with sessions() as session, session.begin():
             scope = {"session": session, "team_id": TEAM, "decision_id": decision_id}
             claimed, busy = await render_repo.claim(
                 **scope, keys=keys, holder="replica-b", now=now, lease=lease
             )
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", listener)
     assert claimed == {} and busy == keys
-    made = [sql.split()[0] for sql in statements if not sql.startswith(("BEGIN", "COMMIT"))]
+    made = [sql.split()[0] for sql, _ in statements if not sql.startswith(("BEGIN", "COMMIT"))]
     assert made == ["UPDATE", "SELECT"], statements
 
 
@@ -166,16 +178,11 @@ async def test_a_threads_decision_is_found_through_its_index(
                 posted={"root": f"1700000000.{n:06d}"},
                 thread_ts=f"1700000000.{n:06d}",
             )
-    statements: list[tuple[str, object]] = []
-    listener = lambda *args: statements.append((args[2], args[3]))  # noqa: E731
-    event.listen(engine.sync_engine, "before_cursor_execute", listener)
-    try:
+    with statements_of(engine) as statements:
         async with sessions() as session, session.begin():
             found = await decision_repo.get_decision_by_thread(
                 session=session, team_id=TEAM, channel_id="C1", thread_ts="1700000000.000007"
             )
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", listener)
     assert found is not None and found.thread_ts == "1700000000.000007"
     [(sql, params)] = [(sql, p) for sql, p in statements if sql.lstrip().startswith("SELECT")]
     async with engine.connect() as connection:
