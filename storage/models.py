@@ -24,10 +24,8 @@ DEFAULT_REVIEW_CADENCE_DAYS = 90
 
 
 class Decision(SQLModel, table=True):
-    __table_args__ = (
-        sa.Index("ix_decision_team_channel", "team_id", "channel_id"),
-        sa.Index("ix_decision_thread", "team_id", "channel_id", "thread_ts"),  # each mention's
-    )
+    # A channel's decisions, and a thread's (each mention's lookup).
+    __table_args__ = (sa.Index("ix_decision_thread", "team_id", "channel_id", "thread_ts"),)
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
