@@ -238,10 +238,12 @@ async def called_not_ready(*, session: AsyncSession, decision: Decision) -> bool
     if decision.status != DecisionStatus.OPEN:
         return False
     assert decision.id is not None
-    reminders = await reminder_repo.list_for_decision(
-        session=session, team_id=decision.team_id, decision_id=decision.id
+    return await reminder_repo.has_kind(
+        session=session,
+        team_id=decision.team_id,
+        decision_id=decision.id,
+        kind=ReminderKind.NOT_READY_FOLLOW_UP,
     )
-    return any(r.kind == ReminderKind.NOT_READY_FOLLOW_UP for r in reminders)
 
 
 async def _open_rerun(session: AsyncSession, team_id: str, decision_id: int) -> Decision | None:

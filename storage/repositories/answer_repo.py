@@ -6,14 +6,16 @@ functions flush but never commit.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import insert_for
+from storage.db import dialect_insert, insert_for
 from storage.models import (
     Answer,
     AnswerAudit,
@@ -43,32 +45,21 @@ async def record_answer(
 ) -> AnswerChange:
     """Set a user's answer. Writes an audit row only when the value actually changes."""
     now = utcnow()
-    inserted = await session.exec(
-        insert_for(session, Answer)
-        .values(
-            team_id=team_id,
-            decision_id=decision_id,
-            question=question,
-            user_id=user_id,
-            value=value,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["decision_id", "question", "user_id"])
-        .returning(Answer.id)  # type: ignore[arg-type]
+    row = {
+        "team_id": team_id,
+        "decision_id": decision_id,
+        "question": question,
+        "user_id": user_id,
+    }
+    inserted = await session.exec(  # type: ignore[call-overload]
+        _first_answer(session.get_bind().dialect.name),
+        params={**row, "value": value, "updated_at": now},
     )
     old_value: str | None = None
     new_row = inserted.first()
     if new_row is not None:  # the first answer: no row to load back, one INSERT for the audit
-        await session.exec(
-            sa.insert(AnswerAudit).values(
-                team_id=team_id,
-                decision_id=decision_id,
-                question=question,
-                user_id=user_id,
-                old_value=None,
-                new_value=value,
-                changed_at=now,
-            )
+        await session.exec(  # type: ignore[call-overload]
+            _FIRST_AUDIT, params={**row, "old_value": None, "new_value": value, "changed_at": now}
         )
         answer = Answer(
             id=new_row[0],
@@ -122,6 +113,19 @@ async def record_answer(
         )
     ).one()
     return AnswerChange(answer=answer, old_value=old_value, changed=True)
+
+
+@functools.cache
+def _first_answer(dialect: str) -> Any:
+    """``record_answer``'s INSERT, built once per dialect: it runs on every answer click."""
+    return (
+        dialect_insert(dialect, Answer)
+        .on_conflict_do_nothing(index_elements=["decision_id", "question", "user_id"])
+        .returning(Answer.id)  # type: ignore[arg-type]
+    )
+
+
+_FIRST_AUDIT = sa.insert(AnswerAudit)
 
 
 async def list_answers(

@@ -6,9 +6,12 @@ functions flush but never commit.
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import insert_for
+from storage.db import dialect_insert
 from storage.models import (
     ProcessedEvent,
     utcnow,
@@ -19,10 +22,18 @@ from storage.models import (
 
 async def claim_event(*, session: AsyncSession, team_id: str, event_id: str) -> bool:
     """Record an event id. False when it was already processed (a retry or a replay)."""
-    result = await session.exec(
-        insert_for(session, ProcessedEvent)
-        .values(team_id=team_id, event_id=event_id, received_at=utcnow())
+    result = await session.exec(  # type: ignore[call-overload]
+        _claim(session.get_bind().dialect.name),
+        params={"team_id": team_id, "event_id": event_id, "received_at": utcnow()},
+    )
+    return result.first() is not None
+
+
+@functools.cache
+def _claim(dialect: str) -> Any:
+    """``claim_event``'s INSERT, built once per dialect: it runs on every mention."""
+    return (
+        dialect_insert(dialect, ProcessedEvent)
         .on_conflict_do_nothing(index_elements=["team_id", "event_id"])
         .returning(ProcessedEvent.event_id)  # type: ignore[arg-type]
     )
-    return result.first() is not None

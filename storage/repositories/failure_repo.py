@@ -6,6 +6,7 @@ functions flush but never commit.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.failure_dedup import FailureSource, dedup_key
-from storage.db import insert_for
+from storage.db import dialect_insert
 from storage.models import (
     FailureExample,
     utcnow,
@@ -97,15 +98,17 @@ async def add_failures(
         )
     stored: set[int] = set()
     if rows:
-        # One statement, compiled once, sent in batches (SQLAlchemy's "insertmanyvalues").
-        statement = (
-            insert_for(session, FailureExample.__table__)  # type: ignore[attr-defined]
-            .on_conflict_do_nothing()
-            .returning(FailureExample.__table__.c.dedup_key)  # type: ignore[attr-defined]
-        )
+        # One statement, built once per dialect, sent in batches ("insertmanyvalues").
+        statement = _add(session.get_bind().dialect.name)
         result = await session.exec(statement, params=rows)  # type: ignore[call-overload]
         stored.update(position[key] for key in result.scalars())
     return Stored(added=len(stored), duplicates=offered - len(stored), indexes=frozenset(stored))
+
+
+@functools.cache
+def _add(dialect: str) -> Any:
+    table = FailureExample.__table__  # type: ignore[attr-defined]
+    return dialect_insert(dialect, table).on_conflict_do_nothing().returning(table.c.dedup_key)
 
 
 async def list_failures(

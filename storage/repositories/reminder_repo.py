@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import delete, or_, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -117,6 +118,21 @@ async def list_for_decision(
         query = query.where(col(Reminder.status).in_(list(statuses)))
     query = query.order_by(col(Reminder.due_at), col(Reminder.id))
     return (await session.exec(query.execution_options(populate_existing=True))).all()
+
+
+async def has_kind(*, session: AsyncSession, team_id: str, decision_id: int, kind: str) -> bool:
+    """Whether the decision has ever had a reminder of this kind, whatever its status."""
+    params = {"team_id": team_id, "decision_id": decision_id, "kind": kind}
+    return bool((await session.exec(_HAS_KIND, params=params)).scalar())  # type: ignore[call-overload]
+
+
+_HAS_KIND = sa.select(
+    sa.exists().where(
+        col(Reminder.team_id) == sa.bindparam("team_id"),
+        col(Reminder.decision_id) == sa.bindparam("decision_id"),
+        col(Reminder.kind) == sa.bindparam("kind"),
+    )
+)
 
 
 async def cancel_pending(*, session: AsyncSession, team_id: str, decision_id: int) -> int:
