@@ -17,7 +17,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.state import DecisionState, load_state
+from bot.domain.errors import NotFound
+from bot.services import guards
+from bot.services.state import DecisionState, state_of
 from storage.repositories import render_repo
 
 
@@ -57,8 +59,9 @@ async def claim_renders(
     """None when the decision is gone (deleted, or its workspace purged)."""
     scope = {"session": session, "team_id": team_id, "decision_id": decision_id}
     async with session.begin():
-        version = await render_repo.decision_version(**scope)
-        if version is None:
+        try:  # read first, so the version is never newer than the rows the state is built from
+            decision = await guards.decision_in_team(**scope)
+        except NotFound:
             return None
         # The lease starts now, in the transaction (after any wait for a connection, or for
         # SQLite's write lock), so its holder has all of it for the updates.
@@ -68,8 +71,8 @@ async def claim_renders(
         )
         redrawn = frozenset(redraw) & shown.keys()
         state = None
-        if redrawn or any(seen < version for seen in shown.values()):
-            state = await load_state(**scope)  # its version is read first: never newer than it
+        if redrawn or any(seen < decision.version for seen in shown.values()):
+            state = await state_of(session=session, decision=decision)
         return RenderClaim(shown=shown, busy=busy, state=state, redraw=redrawn)
 
 
