@@ -118,14 +118,17 @@ async def record_answer(
 @functools.cache
 def _first_answer(dialect: str) -> Any:
     """``record_answer``'s INSERT, built once per dialect: it runs on every answer click."""
+    table = Answer.__table__  # type: ignore[attr-defined]
     return (
-        dialect_insert(dialect, Answer)
+        dialect_insert(dialect, table)
         .on_conflict_do_nothing(index_elements=["decision_id", "question", "user_id"])
-        .returning(Answer.id)  # type: ignore[arg-type]
+        .returning(table.c.id)
     )
 
 
-_FIRST_AUDIT = sa.insert(AnswerAudit)
+# On the tables, not the classes: with parameters, an INSERT of a mapped class takes the ORM's
+# bulk path, which rebuilds the statement on every call.
+_FIRST_AUDIT = sa.insert(AnswerAudit.__table__)  # type: ignore[attr-defined]
 
 
 async def list_answers(

@@ -32,8 +32,9 @@ async def claim_event(*, session: AsyncSession, team_id: str, event_id: str) -> 
 @functools.cache
 def _claim(dialect: str) -> Any:
     """``claim_event``'s INSERT, built once per dialect: it runs on every mention."""
-    return (
-        dialect_insert(dialect, ProcessedEvent)
+    table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+    return (  # on the table: a mapped class with parameters would take the ORM's bulk path
+        dialect_insert(dialect, table)
         .on_conflict_do_nothing(index_elements=["team_id", "event_id"])
-        .returning(ProcessedEvent.event_id)  # type: ignore[arg-type]
+        .returning(table.c.event_id)
     )

@@ -76,7 +76,7 @@ async def schedule(
 @functools.cache
 def _schedule(dialect: str, replace: bool) -> Any:
     """``schedule``'s INSERT, built once per dialect (it runs for every new decision)."""
-    insert = dialect_insert(dialect, Reminder)
+    insert = dialect_insert(dialect, Reminder.__table__)  # type: ignore[attr-defined]
     target = {
         "index_elements": ["decision_id", "kind"],
         # A literal, not a parameter: PostgreSQL must match it to the partial index's predicate

@@ -22,6 +22,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import dialect_insert, insert_for
 from storage.models import Decision, MessageRender
 
+_TABLE = MessageRender.__table__  # type: ignore[attr-defined]
+"""The statements here are on the table, not the class: an ORM-enabled INSERT with parameters
+takes the ORM's bulk path, and an ORM UPDATE its session bookkeeping, on every call."""
 _key = col(MessageRender.message_key)
 _sent = col(MessageRender.sent_version)
 _by = col(MessageRender.leased_by)
@@ -46,7 +49,7 @@ _VERSION = select(Decision.version).where(
     Decision.team_id == sa.bindparam("of_team"), Decision.id == sa.bindparam("of_decision")
 )
 _TAKE = (
-    sa.update(MessageRender)
+    sa.update(_TABLE)
     .where(
         _OF,
         sa.or_(
@@ -58,7 +61,6 @@ _TAKE = (
     )
     .values(leased_by=sa.bindparam("holder"), leased_until=sa.bindparam("until"))
     .returning(_key, _sent)
-    .execution_options(synchronize_session=False)  # no MessageRender is ever loaded
 )
 _RECORDED = sa.select(_key).where(_OF)
 
@@ -96,7 +98,7 @@ async def claim(
     missing = rest - recorded
     if missing:  # never recorded (a message posted before versions were kept): a fresh row
         await session.exec(  # type: ignore[call-overload]
-            insert_for(session, MessageRender).on_conflict_do_nothing(),
+            insert_for(session, _TABLE).on_conflict_do_nothing(),
             params=[
                 {"team_id": team_id, "decision_id": decision_id, "message_key": key}
                 for key in sorted(missing)
@@ -147,12 +149,7 @@ def _release(shown: int) -> sa.Update:
         whens = [(sa.bindparam(f"key_{i}"), sa.bindparam(f"shown_{i}")) for i in range(shown)]
         new = sa.case(*whens, value=_key, else_=_sent)
         values["sent_version"] = sa.case((new > _sent, new), else_=_sent)
-    return (
-        sa.update(MessageRender)
-        .where(_OF, _by == sa.bindparam("holder"))
-        .values(values)
-        .execution_options(synchronize_session=False)
-    )
+    return sa.update(_TABLE).where(_OF, _by == sa.bindparam("holder")).values(values)
 
 
 async def record_shown(
@@ -171,7 +168,7 @@ async def record_shown(
 @functools.cache
 def _record_shown(dialect: str) -> sa.Insert:
     """Built once per dialect: ``excluded`` alone costs a copy of every column each time."""
-    insert = dialect_insert(dialect, MessageRender)
+    insert = dialect_insert(dialect, _TABLE)
     newer = insert.excluded.sent_version
     return insert.on_conflict_do_update(
         index_elements=["decision_id", "message_key"],
