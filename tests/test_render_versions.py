@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from bot.services import workspace_data
 from storage.models import Decision, FailureExample, MessageRender
-from tests.slack_app import text_of
+from tests.slack_app import TEAM, text_of
 from tests.test_slack_thread import MARCO, PRIYA, start
 
 
@@ -94,3 +95,16 @@ async def test_a_message_held_by_a_process_that_died_is_updated_when_its_lease_e
             )
         )
         assert held.scalar_one() == 0  # this process handed back what it took over
+
+
+async def test_a_round_of_updates_for_a_decision_that_is_gone_updates_nothing(slack):
+    decision_id = await start(slack)
+    await slack.answer(decision_id, "problem_type", "knowledge", user=PRIYA)
+    updates = len(slack.fake.calls_to("chat.update"))
+    async with slack.sessions() as session:  # the workspace uninstalled, its data purged
+        purged = await workspace_data.purge_workspace(session=session, team_id=TEAM)
+    assert purged["decision"] == 1
+
+    # a refresh queued before the purge, run after it: nothing to claim, nothing to send
+    await slack.runtime.renderer.run(TEAM, decision_id, ["problem_type", "root"])
+    assert len(slack.fake.calls_to("chat.update")) == updates
