@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -382,6 +382,17 @@ async def settle(
                 break
             await asyncio.sleep(0.25)
     return time.perf_counter() - began
+
+
+async def cpu_per_call(
+    call: Callable[[int], Awaitable[Any]], count: int = 600, at_once: int = 10
+) -> float:
+    """Milliseconds of this process's CPU per call, ``at_once`` at a time."""
+    await asyncio.gather(*(call(i) for i in range(at_once)))  # warm: pools, caches
+    began = time.process_time()
+    for start in range(0, count, at_once):
+        await asyncio.gather(*(call(i) for i in range(start, start + at_once)))
+    return (time.process_time() - began) * 1000 / count
 
 
 def fmt_ms(seconds: float) -> str:

@@ -29,6 +29,11 @@ SQLModel's AsyncSession on aiosqlite or psycopg, one INSERT per transaction, as 
 as ragft's pool holds), adds a bare Bolt app's CPU per request (measured on the same mix, over
 HTTP), and compares the sum with ragft's own CPU per request on the same load. Nothing here is
 ragft's logic: it is the cost of the work no implementation on this stack can skip.
+
+It then restates the floor with ragft's own transactions in place of the one-INSERT ones
+(``bench.floor_ragft``: ragft's services, called as the server calls them, in this process):
+what ragft is above that is its code around the calls (Bolt's dispatch to its listeners,
+payload parsing, rendering, the thread queue, coalescing), not the database.
 """
 
 from __future__ import annotations
@@ -37,7 +42,6 @@ import argparse
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -45,8 +49,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import insert
 
 from bench import ack_latency
-from bench.common import FakeSlackProcess, Server, settle
+from bench.common import FakeSlackProcess, Server, cpu_per_call, settle
 from bench.databases import database, postgres_available
+from bench.floor_ragft import ragft_costs
 from bench.run import servers
 from bot.domain.questions import QUESTION_MESSAGES
 from bot.services import decision_records
@@ -56,20 +61,8 @@ from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import ProcessedEvent
 
-OPERATIONS = 600
 CONCURRENCY = 10
 LOAD = 450
-
-
-async def cpu_per_call(
-    call: Callable[[int], Awaitable[Any]], count: int = OPERATIONS, at_once: int = CONCURRENCY
-) -> float:
-    """Milliseconds of this process's CPU per call, ``at_once`` at a time."""
-    await asyncio.gather(*(call(i) for i in range(at_once)))  # warm: pools, caches
-    began = time.process_time()
-    for start in range(0, count, at_once):
-        await asyncio.gather(*(call(i) for i in range(start, start + at_once)))
-    return (time.process_time() - began) * 1000 / count
 
 
 async def slack_costs(fake: FakeSlackProcess, blocks: list[dict[str, Any]]) -> dict[str, float]:
@@ -170,18 +163,30 @@ def floor_ms(bolt: float, tx: float, costs: dict[str, float], calls: dict[str, f
     """Bare Bolt, plus the CPU of the Slack calls ragft made per request (each at its cost
     here; a method not measured here counts as free), plus the transactions: each kind's own,
     and two per round of updates (at least one round per ``ROUND_AT_MOST`` updates)."""
-    slack = sum(n * costs.get(method, 0.0) for method, n in calls.items())
+    own = {kind: n * tx for kind, n in TRANSACTIONS.items()}
+    return bolt + slack_ms(costs, calls) + with_transactions(own, 2 * tx, calls)
+
+
+def slack_ms(costs: dict[str, float], calls: dict[str, float]) -> float:
+    return sum(n * costs.get(method, 0.0) for method, n in calls.items())
+
+
+def with_transactions(kinds: dict[str, float], round_ms: float, calls: dict[str, float]) -> float:
+    """Per request of the mix: each kind's transactions (a third of the requests each), and a
+    round of updates for every ``ROUND_AT_MOST`` ``chat.update``, the fewest possible."""
     rounds = calls.get("chat.update", 0.0) / ROUND_AT_MOST
-    transactions = sum(TRANSACTIONS.values()) / len(TRANSACTIONS) + 2 * rounds
-    return bolt + slack + transactions * tx
+    return sum(kinds.values()) / len(kinds) + rounds * round_ms
 
 
 async def main(fake: FakeSlackProcess, kinds: list[str], started: list[Server]) -> None:
     tx: dict[str, float] = {}
+    own: dict[str, dict[str, float]] = {}
     blocks: list[dict[str, Any]] = []
     for kind in kinds:
         with database(kind, "floorops") as url:
             tx[kind], blocks = await database_costs(url)
+        with database(kind, "floorragft") as url:
+            own[kind] = await ragft_costs(url)
     costs = await slack_costs(fake, blocks)
     measured = await server_cpu(fake, started)
     bare, *ragft_servers = started  # bench.run.servers: bare Bolt first, then one per kind
@@ -206,6 +211,25 @@ async def main(fake: FakeSlackProcess, kinds: list[str], started: list[Server]) 
         floor = floor_ms(bolt, tx[kind], costs, ragft[kind]["calls"])
         print(f"| floor ({kind}) | {floor:.2f} ms | {floor / bolt:.1f} | 1.0 |")
         print(f"| ragft ({kind}) | {cpu:.2f} ms | {cpu / bolt:.1f} | {cpu / floor:.2f} |")
+    print()
+    print("ragft's own transactions, in this process (ms of CPU per interaction):")
+    print()
+    print("| | " + " | ".join(f"the floor's ({k}) | ragft's ({k})" for k in kinds) + " |")
+    print("|---|" + "---:|---:|" * len(kinds))
+    for name, floor_n in [*TRANSACTIONS.items(), ("round", 2)]:
+        cells = " | ".join(f"{floor_n * tx[k]:.2f} | {own[k][name]:.2f}" for k in kinds)
+        print(f"| {name} | {cells} |")
+    print()
+    print("| with ragft's own transactions | CPU per request | × bare Bolt | ragft ÷ it |")
+    print("|---|---|---|---|")
+    for kind in kinds:
+        calls = ragft[kind]["calls"]
+        kinds_ms = {name: own[kind][name] for name in TRANSACTIONS}
+        restated = (
+            bolt + slack_ms(costs, calls) + with_transactions(kinds_ms, own[kind]["round"], calls)
+        )
+        cpu = ragft[kind]["cpu_ms"]
+        print(f"| {kind} | {restated:.2f} ms | {restated / bolt:.1f} | {cpu / restated:.2f} |")
 
 
 def cli() -> None:
