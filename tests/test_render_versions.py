@@ -8,12 +8,14 @@ updated once that process's lease ends.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from bot.services import workspace_data
+from bot.services import render_claims, workspace_data
 from storage.models import Decision, FailureExample, MessageRender
+from storage.repositories import workspace_repo
 from tests.slack_app import TEAM, text_of
 from tests.test_slack_thread import MARCO, PRIYA, start
 
@@ -108,3 +110,38 @@ async def test_a_round_of_updates_for_a_decision_that_is_gone_updates_nothing(sl
     # a refresh queued before the purge, run after it: nothing to claim, nothing to send
     await slack.runtime.renderer.run(TEAM, decision_id, ["problem_type", "root"])
     assert len(slack.fake.calls_to("chat.update")) == updates
+
+
+async def test_a_claim_that_races_a_purge_leaves_nothing_behind_and_raises_nothing(slack):
+    """A message with no render row yet (posted before versions were kept) gets one when it is
+    first claimed. If the decision's purge commits while the claim runs, the claim must not
+    insert rows for it: on PostgreSQL that failed the foreign key with an IntegrityError."""
+    decision_id = await start(slack)
+    of_it = MessageRender.decision_id == decision_id
+    async with slack.sessions() as session, session.begin():  # as before migration 0010
+        await session.execute(sa.delete(MessageRender).where(of_it))
+
+    async with slack.sessions() as purging:
+        await purging.begin()
+        await workspace_repo.delete_team_rows(session=purging, team_id=TEAM)  # not committed yet
+
+        async def claim():
+            async with slack.sessions() as session:
+                return await render_claims.claim_renders(
+                    session=session,
+                    team_id=TEAM,
+                    decision_id=decision_id,
+                    keys=["root", "problem_type"],
+                    holder="racing-host:1:1",
+                    lease=timedelta(seconds=60),
+                )
+
+        claiming = asyncio.create_task(claim())
+        await asyncio.sleep(0.5)  # the claim has read the decision and waits on the purge
+        await purging.commit()
+        claimed = await claiming
+
+    assert claimed is None or not claimed.shown
+    async with slack.sessions() as session:
+        left = await session.execute(sa.select(sa.func.count()).where(of_it))
+        assert left.scalar_one() == 0

@@ -63,6 +63,14 @@ _TAKE = (
     .returning(_key, _sent)
 )
 _RECORDED = sa.select(_key).where(_OF)
+_KEEP = (
+    sa.select(Decision.__table__.c.id)  # type: ignore[attr-defined]
+    .where(
+        Decision.__table__.c.team_id == sa.bindparam("of_team"),  # type: ignore[attr-defined]
+        Decision.__table__.c.id == sa.bindparam("of_decision"),  # type: ignore[attr-defined]
+    )
+    .with_for_update(read=True, key_share=True)  # FOR KEY SHARE: only a delete waits for it
+)
 
 
 async def decision_version(*, session: AsyncSession, team_id: str, decision_id: int) -> int | None:
@@ -97,6 +105,12 @@ async def claim(
     )
     missing = rest - recorded
     if missing:  # never recorded (a message posted before versions were kept): a fresh row
+        # for a decision that still exists, held until the commit: a delete committed since
+        # the caller read it would fail the rows' foreign key (PostgreSQL; SQLite's write
+        # lock already keeps deletes out).
+        params = {"of_team": team_id, "of_decision": decision_id}
+        if (await session.exec(_KEEP, params=params)).first() is None:  # type: ignore[call-overload]
+            return claimed, set()
         await session.exec(  # type: ignore[call-overload]
             insert_for(session, _TABLE).on_conflict_do_nothing(),
             params=[
