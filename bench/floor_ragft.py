@@ -40,7 +40,7 @@ async def ragft_costs(url: str) -> dict[str, float]:
     try:
         await upgrade(engine)
         sessions = session_factory(engine)
-        at_once = engine.pool.size() if hasattr(engine.pool, "size") else 5
+        at_once = engine.pool.size()
         tag = uuid.uuid4().hex[:8]
         ids: list[int] = []
         users = itertools.count()

@@ -63,14 +63,7 @@ _TAKE = (
     .returning(_key, _sent)
 )
 _RECORDED = sa.select(_key).where(_OF)
-_KEEP = (
-    sa.select(Decision.__table__.c.id)  # type: ignore[attr-defined]
-    .where(
-        Decision.__table__.c.team_id == sa.bindparam("of_team"),  # type: ignore[attr-defined]
-        Decision.__table__.c.id == sa.bindparam("of_decision"),  # type: ignore[attr-defined]
-    )
-    .with_for_update(read=True, key_share=True)  # FOR KEY SHARE: only a delete waits for it
-)
+_KEEP = _VERSION.with_for_update(read=True, key_share=True)  # FOR KEY SHARE: a delete waits
 
 
 async def decision_version(*, session: AsyncSession, team_id: str, decision_id: int) -> int | None:
