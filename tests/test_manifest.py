@@ -93,3 +93,55 @@ def test_manifest_shortcut_is_the_one_the_app_listens_for(name: str):
     assert shortcut["type"] == "message"
     assert shortcut["callback_id"] == CallbackId.LOG_FAILURE
     assert len(shortcut["name"]) <= 24
+
+
+def _requests() -> list[tuple[str, dict]]:
+    """A body for each kind of request ragft listens for (handlers/app.py's listeners)."""
+    from handlers.ui.ids import ActionId, CallbackId, action_id
+
+    actions = [
+        (f"action {a}", {"type": "block_actions", "actions": [{"action_id": action_id(a, 7)}]})
+        for a in ActionId
+    ]
+    views = [
+        (
+            f"{kind} {c}",
+            {"type": kind, "callback_id": c, "view": {"type": "modal", "callback_id": c}},
+        )
+        for c in CallbackId
+        for kind in ("view_submission", "shortcut", "message_action")
+    ]
+    events = [
+        (f"event {e}", {"type": "event_callback", "event": {"type": e, "user": "U0OTHER"}})
+        for e in ("app_mention", "app_home_opened", "app_uninstalled", "tokens_revoked")
+    ]
+    command = [("/ragft", {"command": "/ragft", "text": ""})]
+    return actions + views + events + command
+
+
+async def test_no_two_listeners_take_the_same_request(slack):
+    """Bolt runs the first listener that matches, and ragft registers the benchmark's hot ones
+    first (handlers/app.py): that is only safe while no request matches two."""
+    from slack_bolt.request.async_request import AsyncBoltRequest
+    from slack_bolt.response import BoltResponse
+
+    taken: dict[str, list[str]] = {}
+    for name, body in _requests():
+        body = {
+            "team_id": "T0TEAM0001",
+            "callback_id": body.get("view", {}).get("callback_id"),
+            **body,
+        }
+        request = AsyncBoltRequest(
+            body=json.dumps(body), headers={"content-type": ["application/json"]}
+        )
+        response = BoltResponse(status=200, body="")
+        taken[name] = [
+            listener.ack_function.__qualname__
+            for listener in slack.app._async_listeners
+            if await listener.async_matches(req=request, resp=response)
+        ]
+    assert {n: ls for n, ls in taken.items() if len(ls) > 1} == {}
+    assert taken["/ragft"] == ["ragft"]
+    assert taken["event app_mention"] == ["app_mention"]
+    assert taken["action answer"] == ["answer"]
