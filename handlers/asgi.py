@@ -17,7 +17,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from urllib.parse import parse_qs
 
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import (
+    AsyncSlackRequestHandler,
+    to_starlette_response,
+)
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request import payload_utils
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -28,7 +31,6 @@ from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import Message
 
 from handlers.ingest_api import api_routes
 from handlers.runtime import Runtime
@@ -127,12 +129,13 @@ async def is_ssl_check(request: Request) -> bool:
     return parse_qs(raw.decode("ascii")).get("ssl_check") == ["1"]
 
 
-def body_problem(request: Request, body: str) -> str | None:
-    """Why Bolt could not take this (verified) body, or None: Bolt's own parser is the judge."""
+def parse_body(request: Request, body: str) -> AsyncBoltRequest | str:
+    """The request Bolt will dispatch for this (verified) body, or why Bolt could not take it:
+    Bolt's own parser is the judge, and parses it once."""
     content_type = media_type(request.headers)
     if content_type not in BODY_TYPES:
         return f"unsupported content type {content_type or '(none)'!r}"
-    try:  # exactly what AsyncSlackRequestHandler will build from it
+    try:  # exactly what AsyncSlackRequestHandler would build from it
         parsed = AsyncBoltRequest(
             body=body,
             query=request.query_params,  # type: ignore[arg-type]
@@ -149,7 +152,7 @@ def body_problem(request: Request, body: str) -> str | None:
             extract(parsed.body)
     except (KeyError, IndexError, TypeError, AttributeError) as exc:
         return f"Bolt cannot route it ({type(exc).__name__})"
-    return None
+    return parsed
 
 
 def _is(value: object, kind: type) -> bool:
@@ -183,21 +186,6 @@ def routing_problem(body: dict) -> str | None:
     return None
 
 
-def replay(request: Request, body: bytes) -> Request:
-    """``request`` again, its body already read: the new Request yields ``body``, then passes on
-    whatever the client sends next (a disconnect)."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return await request.receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return Request(request.scope, receive)
-
-
 def create_asgi_app(
     app: AsyncApp,
     engine: AsyncEngine,
@@ -214,8 +202,8 @@ def create_asgi_app(
     verifier = SignatureVerifier(signing_secret)
     handler = AsyncSlackRequestHandler(app)
 
-    async def verified_body(request: Request) -> bytes | Response:
-        """The body of a request signed by Slack that Bolt can parse, or the refusal."""
+    async def verified_request(request: Request) -> AsyncBoltRequest | Response:
+        """A request signed by Slack, parsed for Bolt, or the refusal."""
         problem = header_problem(request.headers, time.time())
         if problem:
             if await is_ssl_check(request):  # answered here, as Bolt would: it does nothing
@@ -231,21 +219,21 @@ def create_asgi_app(
         timestamp, signature = request.headers[TIMESTAMP_HEADER], request.headers[SIGNATURE_HEADER]
         if not verifier.is_valid(body, timestamp, signature):
             return refuse(401, "the signature does not match")
-        problem = body_problem(request, body)
-        if problem:
-            return refuse(400, problem)
-        return raw
+        parsed = parse_body(request, body)
+        if isinstance(parsed, str):
+            return refuse(400, parsed)
+        return parsed
 
     async def slack_events(request: Request) -> Response:
         try:
-            verified = await verified_body(request)
+            verified = await verified_request(request)
         except ClientDisconnect:
             return refuse(400, "the client went away before sending the whole body")
         if isinstance(verified, Response):
             return verified
         unbound = CURRENT.set(None)  # each request binds its own workspace's client
         try:
-            return await handler.handle(replay(request, verified))
+            return to_starlette_response(await app.async_dispatch(verified))
         finally:
             CURRENT.reset(unbound)
 
