@@ -84,8 +84,8 @@ def main() -> int:
     # The same logging, event loop and uvicorn config as ``ragft serve --http`` (bot/cli.py,
     # bot/serve.py's serve_http).
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for name in ("slack_sdk.web.async_client", "slack_sdk.webhook.async_client", "bare-bolt"):
-        logging.getLogger(name).setLevel(logging.INFO)  # as ragft serve does (bot/cli.py)
+    for name in ("slack_sdk.web.async_base_client", "slack_sdk.webhook.async_client", "bare-bolt"):
+        logging.getLogger(name).setLevel(logging.INFO)  # as ragft serve does (handlers/serve.py)
     config = uvicorn.Config(
         create_asgi(), host=args.host, port=args.port, log_level="info", lifespan="on"
     )

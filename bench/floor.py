@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import time
 import uuid
 from typing import Any
@@ -57,6 +56,7 @@ from bench.run import servers
 from bot.domain.questions import QUESTION_MESSAGES
 from bot.services import decision_records
 from bot.settings import normalize_database_url
+from handlers.serve import quiet_debug_formatting
 from handlers.ui.question_messages import question_message
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
@@ -67,9 +67,7 @@ LOAD = 450
 
 
 async def slack_costs(fake: FakeSlackProcess, blocks: list[dict[str, Any]]) -> dict[str, float]:
-    # As ragft serve does (bot/cli.py): with its level unset, slack_sdk formats every call's
-    # debug message, payload and all.
-    logging.getLogger("slack_sdk.web.async_client").setLevel(logging.INFO)
+    quiet_debug_formatting()  # as ragft serve does
     async with aiohttp.ClientSession() as http:
         client = AsyncWebClient(token="xoxb-floor", base_url=fake.url, session=http)
         text = "Q1. Knowledge problem or behavior problem?"

@@ -59,11 +59,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     if problem:
         raise CliError(problem)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # slack_sdk's Web API and webhook clients, and Bolt (on ragft's logger), build each debug
-    # message (a call's whole payload included) when their logger's own level is unset: they
-    # test ``logger.level``, not the effective level. That was a sixth of every Slack call's CPU.
-    for name in ("slack_sdk.web.async_client", "slack_sdk.webhook.async_client", "ragft"):
-        logging.getLogger(name).setLevel(logging.INFO)
+    serve.quiet_debug_formatting()
     if mode == "socket":
         _with_database(lambda: serve.serve_socket(settings, args.host, args.port))
     else:

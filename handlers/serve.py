@@ -12,8 +12,11 @@ from typing import Literal
 import uvicorn
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.socket_mode import aiohttp as socket_mode_client
 from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.web import async_base_client
+from slack_sdk.webhook import async_client as webhook_client
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 
@@ -28,6 +31,24 @@ from storage.db import session_factory
 from storage.migrate import open_database
 
 log = logging.getLogger("ragft")
+
+DEBUG_FORMATTING_LOGGERS = (
+    async_base_client.__name__,  # every AsyncWebClient's, unless given one
+    webhook_client.__name__,  # Bolt's respond()
+    socket_mode_client.__name__,
+    log.name,  # Bolt's framework logger (handlers/app.py)
+)
+"""Loggers that slack_sdk and Bolt test with ``logger.level <= DEBUG`` (the logger's own level,
+not the effective one) before building a debug message: with the level unset, every Web API
+call formatted its whole payload, and Bolt each middleware's name, for nothing."""
+
+
+def quiet_debug_formatting() -> None:
+    """Run after logging is configured: debug messages the server never logs aren't built."""
+    for name in DEBUG_FORMATTING_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
+
 
 GC_THRESHOLDS = (20_000, 10, 10)
 """Python's defaults (700, 10, 10) still ran a full collection a few times a second under load,

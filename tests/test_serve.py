@@ -123,3 +123,43 @@ def test_serve_healthz_is_503_within_two_seconds_while_another_writer_holds_the_
     assert response.status_code == 503 and seconds < 2.5
     assert response.json() == {"ok": False, "database": "database is locked"}
     assert httpx.get(f"{server}/healthz").status_code == 200
+
+
+async def test_serve_builds_no_debug_message_it_will_not_log(sessions):
+    """slack_sdk and Bolt build a debug message (a Web API call's whole payload) whenever their
+    logger's own level is unset; serve gives each of those loggers the level it logs at."""
+    import logging
+
+    from slack_sdk.socket_mode.aiohttp import SocketModeClient
+    from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+    from bot.settings import Settings
+    from handlers.app import create_app
+    from handlers.runtime import close_client
+    from handlers.serve import DEBUG_FORMATTING_LOGGERS, quiet_debug_formatting
+
+    loggers = [logging.getLogger(name) for name in DEBUG_FORMATTING_LOGGERS]
+    saved = [logger.level for logger in loggers]
+    settings = Settings(
+        _env_file=None,
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret=signing.SIGNING_SECRET,
+        database_url="sqlite:///unused.db",
+    )
+    app, runtime = create_app(settings=settings, sessions=sessions)
+    socket = SocketModeClient(app_token="xapp-1-test")
+    try:
+        quiet_debug_formatting()
+        levels = {
+            "Web API client": runtime.client.logger.level,
+            "Bolt's client": app.client.logger.level,
+            "respond()": AsyncWebhookClient("https://hooks.slack.test/x").logger.level,
+            "Bolt": app.logger.level,
+            "Socket Mode": socket.logger.level,
+        }
+        assert {name: level for name, level in levels.items() if level <= logging.DEBUG} == {}
+    finally:
+        for logger, level in zip(loggers, saved, strict=True):
+            logger.setLevel(level)
+        await socket.close()
+        await close_client(runtime.client)
