@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import func
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,9 +43,19 @@ async def create_decision(
         facilitator_id=facilitator_id,
         supersedes_id=supersedes_id,
     )
+    # One prebuilt INSERT … RETURNING id instead of a unit-of-work flush (about 1 ms of CPU a
+    # decision); then the session holds the row as if it had loaded it, so later changes to
+    # the entity are UPDATEs as before.
+    values = {column: getattr(decision, column) for column in _INSERTED}
+    decision.id = (await session.exec(_CREATE, params=values)).scalar_one()  # type: ignore[call-overload]
+    make_transient_to_detached(decision)
     session.add(decision)
-    await session.flush()
     return decision
+
+
+_TABLE = Decision.__table__  # type: ignore[attr-defined]
+_INSERTED = tuple(column.key for column in _TABLE.columns if column.key != "id")
+_CREATE = sa.insert(_TABLE).returning(_TABLE.c.id)
 
 
 async def get_decision(
