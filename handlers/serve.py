@@ -44,10 +44,13 @@ call formatted its whole payload, and Bolt each middleware's name, for nothing."
 
 
 def quiet_debug_formatting() -> None:
-    """Run after logging is configured: debug messages the server never logs aren't built."""
+    """Run after logging is configured and before the app is built (Bolt copies its logger's
+    level then): each of these loggers without a level of its own gets the level it logs at,
+    so a debug message is built only when it would be logged."""
     for name in DEBUG_FORMATTING_LOGGERS:
         logger = logging.getLogger(name)
-        logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logger.getEffectiveLevel())
 
 
 GC_THRESHOLDS = (20_000, 10, 10)

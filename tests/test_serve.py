@@ -146,20 +146,25 @@ async def test_serve_builds_no_debug_message_it_will_not_log(sessions):
         slack_signing_secret=signing.SIGNING_SECRET,
         database_url="sqlite:///unused.db",
     )
-    app, runtime = create_app(settings=settings, sessions=sessions)
-    socket = SocketModeClient(app_token="xapp-1-test")
     try:
-        quiet_debug_formatting()
+        quiet_debug_formatting()  # as cmd_serve does: after logging's set-up, before the app
+        app, runtime = create_app(settings=settings, sessions=sessions)
+        socket = SocketModeClient(app_token="xapp-1-test")
         levels = {
             "Web API client": runtime.client.logger.level,
             "Bolt's client": app.client.logger.level,
             "respond()": AsyncWebhookClient("https://hooks.slack.test/x").logger.level,
             "Bolt": app.logger.level,
+            **{  # Bolt copies its logger's level into these as the app is built
+                type(m).__name__: m.logger.level
+                for m in app._async_middleware_list
+                if isinstance(getattr(m, "logger", None), logging.Logger)
+            },
             "Socket Mode": socket.logger.level,
         }
         assert {name: level for name, level in levels.items() if level <= logging.DEBUG} == {}
+        await socket.close()
+        await close_client(runtime.client)
     finally:
         for logger, level in zip(loggers, saved, strict=True):
             logger.setLevel(level)
-        await socket.close()
-        await close_client(runtime.client)
