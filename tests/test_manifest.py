@@ -113,7 +113,13 @@ def _requests() -> list[tuple[str, dict]]:
     ]
     events = [
         (f"event {e}", {"type": "event_callback", "event": {"type": e, "user": "U0OTHER"}})
-        for e in ("app_mention", "app_home_opened", "app_uninstalled", "tokens_revoked")
+        for e in (
+            "app_mention",
+            "app_home_opened",
+            "app_uninstalled",
+            "tokens_revoked",
+            "team_access_revoked",
+        )
     ]
     command = [("/ragft", {"command": "/ragft", "text": ""})]
     return actions + views + events + command
@@ -142,6 +148,11 @@ async def test_no_two_listeners_take_the_same_request(slack):
             if await listener.async_matches(req=request, resp=response)
         ]
     assert {n: ls for n, ls in taken.items() if len(ls) > 1} == {}
+    # Every button and select, every event: exactly one (a body no listener takes here would
+    # be a broken body, and the check above would pass on it).
+    exactly_one = [n for n in taken if n.startswith(("action ", "event ", "/ragft"))]
+    exactly_one += ["shortcut log_failure", "message_action log_failure"]
+    assert {n: taken[n] for n in exactly_one if len(taken[n]) != 1} == {}
     assert taken["/ragft"] == ["ragft"]
     assert taken["event app_mention"] == ["app_mention"]
     assert taken["action answer"] == ["answer"]
