@@ -158,11 +158,10 @@ async def profile(fake: FakeSlackProcess, started: list[Server], files: dict[str
             _, row = await ack_latency.load(fake, target, CONCURRENCY, LOAD, 700 + k, False)
             cpu += row["cpu_s_total"]
         os.kill(server.pid, signal.SIGUSR2)
-        for _ in range(100):
-            if files[server.name].exists() and files[server.name].stat().st_size:
+        for _ in range(100):  # the sampler writes it whole, then renames it into place
+            if files[server.name].exists():
                 break
             await asyncio.sleep(0.1)
-        await asyncio.sleep(0.5)
         samples = json.loads(files[server.name].read_text())
         results[server.name] = {"cpu_ms": cpu * 1000 / (LOADS * LOAD), **samples}
     await settle(fake)
