@@ -26,6 +26,7 @@ import asyncio
 import collections
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -188,7 +189,8 @@ def report(results: dict[str, dict[str, Any]], top: int) -> None:
     for what in whats:
         print(f"| {what} | " + " | ".join(f"{parts[n].get(what, 0):.2f}" for n in names) + " |")
     print("| **all** | " + " | ".join(f"**{results[n]['cpu_ms']:.2f}**" for n in names) + " |")
-    print("| samples | " + " | ".join(str(sum(c for c, _ in results[n]["stacks"])) for n in names))
+    counts = [str(sum(c for c, _ in results[n]["stacks"])) for n in names]
+    print("| samples | " + " | ".join(counts) + " |")
     name = names[-1]
     by = attribute(results[name]["stacks"])
     per_sample = results[name]["cpu_ms"] / sum(by.values())
@@ -228,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for server in started:
                 server.stop()
+            shutil.rmtree(work, ignore_errors=True)
     if args.raw:
         args.raw.write_text(json.dumps(results))
     report(results, args.top)

@@ -133,11 +133,7 @@ async def test_no_two_listeners_take_the_same_request(slack):
 
     taken: dict[str, list[str]] = {}
     for name, body in _requests():
-        body = {
-            "team_id": "T0TEAM0001",
-            "callback_id": body.get("view", {}).get("callback_id"),
-            **body,
-        }
+        body = {"team_id": "T0TEAM0001", **body}
         request = AsyncBoltRequest(
             body=json.dumps(body), headers={"content-type": ["application/json"]}
         )
