@@ -90,7 +90,7 @@ def owner(filename: str) -> tuple[str, str]:
     return "lib", "python" if filename.startswith("/") else filename
 
 
-TRANSPARENT = {"event loop", "python", "json", "logging", "greenlet"}
+TRANSPARENT = {"event loop", "python", "json", "logging"}
 """Owners that don't decide a sample's component: the component is the first other owner out
 from the leaf (a ``json.dumps`` called by slack_sdk is a Slack call's)."""
 COMPONENTS = {
