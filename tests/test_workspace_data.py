@@ -10,15 +10,19 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from bot.services import workspace_data
 from handlers.ui.ids import ActionId, pack
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import FailureExample
+from storage.repositories import answer_repo
 from tests.fakes import signing
 from tests.oauth_app import DistributedApp, grid_command, grid_event, installations, rows_per_table
 from tests.slack_app import FACILITATOR, SlackApp, text_of
 from tests.test_cli import assert_one_line_error, run
+from tests.test_render_versions import waiting_on_a_lock
 from tests.test_routine_slack import decided
+from tests.test_slack_thread import start
 
 T1, T2 = "T0WORKSP001", "T0WORKSP002"
 ORG, G1, G2 = "E0ORGANIZ01", "T0GRIDWS001", "T0GRIDWS002"
@@ -431,3 +435,38 @@ def test_purge_of_an_org_id_deletes_the_org_wide_install_and_its_workspaces(tmp_
     assert counts(url, G2) == g2  # it installed ragft itself
     again = run("purge", "--team", ORG, env={"DATABASE_URL": url})
     assert again.returncode == 0 and f"Nothing is stored for org {ORG}" in again.stdout
+
+
+# A purge racing the bot's own writes --------------------------------------------------------------
+
+
+async def test_a_purge_waits_for_a_write_in_flight_and_deletes_what_it_wrote(slack, sessions):
+    """An answer being saved while the workspace's purge starts: the purge deletes children
+    before parents, so on PostgreSQL a child row committed after its table was emptied failed
+    the decision's DELETE on the foreign key, and nothing was purged. The purge now waits for
+    writes under the workspace's decisions, and then deletes what they wrote."""
+    decision_id = await start(slack)
+    async with sessions() as writing:
+        await writing.begin()
+        await answer_repo.record_answer(
+            session=writing,
+            team_id=signing.DEFAULT_TEAM,
+            decision_id=decision_id,
+            question="problem_type",
+            user_id="U0RACINGAN",
+            value="knowledge",
+        )
+
+        async def purge() -> dict[str, int]:
+            async with sessions() as session:
+                return await workspace_data.purge_workspace(
+                    session=session, team_id=signing.DEFAULT_TEAM
+                )
+
+        purging = asyncio.create_task(purge())
+        await waiting_on_a_lock(slack)  # the purge has started, and waits on the answer
+        await writing.commit()
+        purged = await purging
+
+    assert (purged["decision"], purged["answer"], purged["answeraudit"]) == (1, 1, 1)
+    assert set((await rows_per_table(sessions, signing.DEFAULT_TEAM)).values()) == {0}
