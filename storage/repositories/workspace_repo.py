@@ -93,28 +93,9 @@ def _count(connection: Connection, team_id: str) -> dict[str, int]:
     return counts
 
 
-def _lock_parents(connection: Connection, tables: list[sa.Table], team_id: str) -> None:
-    """PostgreSQL: lock the workspace's rows that others point at, parents first, before any
-    DELETE. A write in flight under one of them (its INSERT's foreign-key check holds a share
-    lock on the parent) commits first, so the DELETEs after see its rows and take them too;
-    one that comes later waits for the purge, and then finds its parent gone. Without the
-    locks, a child row committed after its table was emptied failed the parent's DELETE on
-    the foreign key, and nothing was purged. (SQLite's write lock already keeps writes out.)"""
-    if connection.dialect.name != "postgresql":
-        return
-    referenced = {fk.column.table.name for table in tables for fk in table.foreign_keys}
-    for table in reversed(tables):
-        scope = _scope(table, team_id) if table.name in referenced else None
-        if scope is not None:
-            keys = list(table.primary_key.columns) or list(table.c)[:1]
-            connection.execute(sa.select(*keys).where(scope).with_for_update()).all()
-
-
 def _delete(connection: Connection, team_id: str) -> dict[str, int]:
     counts = {}
-    tables = _tables(connection)
-    _lock_parents(connection, tables, team_id)
-    for table in tables:
+    for table in _tables(connection):
         scope = _scope(table, team_id)
         if scope is not None:
             counts[table.name] = connection.execute(table.delete().where(scope)).rowcount
