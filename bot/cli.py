@@ -39,13 +39,19 @@ def cmd_db_upgrade(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def _with_database(run: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """``asyncio.run(run())``; a database that can't be reached or migrated is one line, exit 2."""
-    from storage.db import DatabaseUnavailable
+    """``asyncio.run(run())``; a database that can't be reached or migrated, or that refuses
+    the work (a purge that another table's foreign key blocks, say), is one line, exit 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.db import DatabaseUnavailable, describe, reason
 
     try:
         return asyncio.run(run())
     except DatabaseUnavailable as exc:
         raise CliError(str(exc)) from None
+    except SQLAlchemyError as exc:
+        url = _settings().database_url.get_secret_value()
+        raise CliError(f"{describe(url)} failed: {reason(exc, url)}") from None
 
 
 def cmd_serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:

@@ -8,23 +8,17 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 from sqlmodel import select
 
-from bot.services import decision_records, workspace_data
 from handlers.ui.ids import ActionId, pack
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
-from storage.models import FailureExample, ProcessedEvent
-from storage.repositories import answer_repo, context_test_repo, event_repo
-from storage.repositories.workspace_repo import _tables as _purge_order
+from storage.models import FailureExample
 from tests.fakes import signing
 from tests.oauth_app import DistributedApp, grid_command, grid_event, installations, rows_per_table
-from tests.slack_app import CHANNEL, FACILITATOR, SlackApp, text_of
+from tests.slack_app import FACILITATOR, SlackApp, text_of
 from tests.test_cli import assert_one_line_error, run
-from tests.test_render_versions import waiting_on_a_lock
 from tests.test_routine_slack import decided
-from tests.test_slack_thread import start
 
 T1, T2 = "T0WORKSP001", "T0WORKSP002"
 ORG, G1, G2 = "E0ORGANIZ01", "T0GRIDWS001", "T0GRIDWS002"
@@ -437,111 +431,3 @@ def test_purge_of_an_org_id_deletes_the_org_wide_install_and_its_workspaces(tmp_
     assert counts(url, G2) == g2  # it installed ragft itself
     again = run("purge", "--team", ORG, env={"DATABASE_URL": url})
     assert again.returncode == 0 and f"Nothing is stored for org {ORG}" in again.stdout
-
-
-# A purge racing the bot's own writes --------------------------------------------------------------
-
-
-async def _purge(sessions) -> dict[str, int]:
-    async with sessions() as session:
-        return await workspace_data.purge_workspace(session=session, team_id=signing.DEFAULT_TEAM)
-
-
-async def test_a_purge_outlasts_a_write_in_flight_and_deletes_what_it_wrote(slack, sessions):
-    """An answer being saved as the workspace's purge runs: the purge deletes children before
-    parents, so on PostgreSQL the answer, committed after its table was emptied, failed the
-    decision's DELETE on the foreign key, and nothing was purged. The purge runs again."""
-    decision_id = await start(slack)
-    async with sessions() as writing:
-        await writing.begin()
-        await answer_repo.record_answer(
-            session=writing,
-            team_id=signing.DEFAULT_TEAM,
-            decision_id=decision_id,
-            question="problem_type",
-            user_id="U0RACINGAN",
-            value="knowledge",
-        )
-        purging = asyncio.create_task(_purge(sessions))
-        await waiting_on_a_lock(slack)  # the purge waits on the answer's hold on the decision
-        await writing.commit()
-        purged = await purging
-
-    assert (purged["decision"], purged["answer"], purged["answeraudit"]) == (1, 1, 1)
-    assert set((await rows_per_table(sessions, signing.DEFAULT_TEAM)).values()) == {0}
-
-
-async def test_a_purge_and_a_write_holding_a_child_row_both_finish(slack, sessions):
-    """A context test being marked failed holds its row, and its version trigger takes the
-    decision only as it commits: a purge that locked the decision first would deadlock with
-    it (PostgreSQL aborted the purge)."""
-    decision_id = await start(slack)
-    async with sessions() as session, session.begin():
-        test = await context_test_repo.create_test(
-            session=session,
-            team_id=signing.DEFAULT_TEAM,
-            decision_id=decision_id,
-            requested_by=FACILITATOR,
-            question="What is the refund window?",
-            context="Refunds within 30 days.",
-            expected="30 days",
-        )
-    async with sessions() as writing:
-        await writing.begin()
-        failed = await context_test_repo.fail_test(
-            session=writing, team_id=signing.DEFAULT_TEAM, test_id=test.id, error="timed out"
-        )
-        assert failed is not None
-        purging = asyncio.create_task(_purge(sessions))
-        await waiting_on_a_lock(slack)  # the purge waits on the test's row
-        await writing.commit()
-        purged = await purging
-
-    assert (purged["decision"], purged["contexttest"]) == (1, 1)
-    assert set((await rows_per_table(sessions, signing.DEFAULT_TEAM)).values()) == {0}
-
-
-@pytest.mark.parametrize("backend", ["postgresql"])  # SQLite's write lock keeps writers out
-async def test_a_decision_started_during_a_purge_goes_with_it(slack, sessions):
-    """A decision and its first answer, committed while the purge is between emptying the
-    answer table and deleting decisions, failed that DELETE on the foreign key."""
-    first = await start(slack)
-    async with sessions() as session, session.begin():
-        await event_repo.claim_event(session=session, team_id=signing.DEFAULT_TEAM, event_id="Ev1")
-    async with sessions() as session:  # the purge's order: answers, …, processed events, …
-        order = [t.name for t in await (await session.connection()).run_sync(_purge_order)]
-    assert order.index("answer") < order.index("processedevent") < order.index("decision")
-
-    async with sessions() as holding:  # an event being handled holds its row: the purge pauses
-        await holding.begin()
-        await holding.execute(
-            sa.select(ProcessedEvent)
-            .where(ProcessedEvent.team_id == signing.DEFAULT_TEAM)
-            .with_for_update()
-        )
-        purging = asyncio.create_task(_purge(sessions))
-        await waiting_on_a_lock(slack)  # answers deleted; waits at the processed events
-        async with sessions() as session:
-            state = await decision_records.start_decision(
-                session=session,
-                team_id=signing.DEFAULT_TEAM,
-                channel_id=CHANNEL,
-                title="Started as the workspace was purged",
-                facilitator_id=FACILITATOR,
-            )
-        late = state.decision.id
-        async with sessions() as session, session.begin():
-            await answer_repo.record_answer(
-                session=session,
-                team_id=signing.DEFAULT_TEAM,
-                decision_id=late,
-                question="problem_type",
-                user_id="U0LATEANSW",
-                value="knowledge",
-            )
-        await holding.commit()
-        purged = await purging
-
-    assert (purged["decision"], purged["answer"]) == (2, 1)
-    assert late != first
-    assert set((await rows_per_table(sessions, signing.DEFAULT_TEAM)).values()) == {0}

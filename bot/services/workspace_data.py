@@ -7,10 +7,11 @@ What is logged is counts per table, never content.
 A purge deletes children before parents, and on PostgreSQL the bot's own writes go on meanwhile
 (an uninstall's events and clicks can cross, and ``ragft purge`` runs beside a live bot). A
 child row committed after its table was emptied, or a decision created during the purge, fails
-a later DELETE on its foreign key; a purge and a writer can also deadlock. Either rolls the
-purge back whole, so it is run again, up to ``PURGE_ATTEMPTS`` times: each attempt sees what
-the writers committed before it. (Locking the parent rows first doesn't do: writers whose
-version triggers lock the decision at their commit would deadlock with it.)
+a later DELETE on its foreign key; a purge and a writer can also deadlock, and PostgreSQL then
+aborts one of them, often the purge. A purge that fails so is rolled back whole and run again,
+up to ``PURGE_ATTEMPTS`` times: each attempt sees what the writers committed before it.
+(Locking the parent rows first doesn't do: writers whose version triggers lock the decision at
+their commit would deadlock with it.)
 """
 
 from __future__ import annotations
