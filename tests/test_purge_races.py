@@ -29,6 +29,18 @@ async def _purge(sessions) -> dict[str, int]:
         return await workspace_data.purge_workspace(session=session, team_id=signing.DEFAULT_TEAM)
 
 
+async def _answer(session, decision_id: int, user_id: str, value: str) -> None:
+    """A Q1 answer, inside ``session``'s transaction."""
+    await answer_repo.record_answer(
+        session=session,
+        team_id=signing.DEFAULT_TEAM,
+        decision_id=decision_id,
+        question="problem_type",
+        user_id=user_id,
+        value=value,
+    )
+
+
 async def test_a_purge_outlasts_a_write_in_flight_and_deletes_what_it_wrote(slack, sessions):
     """An answer being saved as the workspace's purge runs: the purge deletes children before
     parents, so on PostgreSQL the answer, committed after its table was emptied, failed the
@@ -36,14 +48,7 @@ async def test_a_purge_outlasts_a_write_in_flight_and_deletes_what_it_wrote(slac
     decision_id = await start(slack)
     async with sessions() as writing:
         await writing.begin()
-        await answer_repo.record_answer(
-            session=writing,
-            team_id=signing.DEFAULT_TEAM,
-            decision_id=decision_id,
-            question="problem_type",
-            user_id="U0RACINGAN",
-            value="knowledge",
-        )
+        await _answer(writing, decision_id, "U0RACINGAN", "knowledge")
         purging = asyncio.create_task(_purge(sessions))
         await waiting_on_a_lock(slack)  # the purge waits on the answer's hold on the decision
         await writing.commit()
@@ -114,14 +119,7 @@ async def test_a_decision_started_during_a_purge_goes_with_it(slack, sessions):
             )
         late = state.decision.id
         async with sessions() as session, session.begin():
-            await answer_repo.record_answer(
-                session=session,
-                team_id=signing.DEFAULT_TEAM,
-                decision_id=late,
-                question="problem_type",
-                user_id="U0LATEANSW",
-                value="knowledge",
-            )
+            await _answer(session, late, "U0LATEANSW", "knowledge")
         await holding.commit()
         purged = await purging
 
@@ -142,14 +140,8 @@ async def test_a_purge_that_a_writer_deadlocks_with_runs_again(slack, sessions):
         )
         purging = asyncio.create_task(_purge(sessions))
         await waiting_on_a_lock(slack)  # the purge has emptied the answers; waits at decisions
-        await answer_repo.record_answer(  # the answer it deleted, uncommitted: a deadlock
-            session=writing,
-            team_id=signing.DEFAULT_TEAM,
-            decision_id=decision_id,
-            question="problem_type",
-            user_id=FACILITATOR,
-            value="behavior",
-        )
+        # a change of the answer it deleted, not committed yet: the two wait on each other
+        await _answer(writing, decision_id, FACILITATOR, "behavior")
         await writing.commit()
         purged = await purging
 
