@@ -17,8 +17,8 @@ ragft does around it, each interaction has to make some Slack calls and some tra
 - every round of updates to a decision's messages: take the messages' lease and read the
   state (1 transaction), and hand the lease back with the version each now shows (1
   transaction). The leases keep one process at a time updating a message, in version order,
-  on any replica (issue 14's replicas goal). A round updates at most the two messages one
-  interaction asks for, so there is at least one round for every two ``chat.update``.
+  on any replica (issue 14's replicas goal). A round updates at most ``ROUND_AT_MOST`` (3)
+  messages in this mix, so there is at least one round for every three ``chat.update``.
 
 The Slack calls are counted, per method, from what the fake Slack saw during ragft's own load
 (so ``chat.update`` is what coalescing left); the transactions from the list above.
